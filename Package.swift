@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module map (see README "Architecture"):
+//   GatewayConfig  – pure: KrakenD config → [Route] + diagnostics
+//   TokenKit       – pure: token request bytes, response parsing, TokenManager actor
+//   HTTPTransport  – the only networking module for tokens: AsyncHTTPClient behind TokenKit.Transport
+//   DemoGateway    – loopback OAuth2 server + protected backends (SwiftNIO), for demo and tests
+//   Dashboard      – pure UI: model, update, view → cell grid
+//   TerminalCurses – the only module that talks to curses
+//   tokentop       – the executable (swift-argument-parser)
+let package = Package(
+    name: "tokentop",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tokentop", targets: ["tokentop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+    ],
+    targets: [
+        .target(name: "GatewayConfig"),
+        .target(name: "TokenKit", dependencies: ["GatewayConfig"]),
+        .target(name: "HTTPTransport", dependencies: [
+            "TokenKit",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .target(name: "DemoGateway", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .target(name: "Dashboard", dependencies: ["GatewayConfig", "TokenKit"]),
+        .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
+        .target(name: "TerminalCurses", dependencies: ["CNCurses", "Dashboard"]),
+        .executableTarget(name: "tokentop", dependencies: [
+            "GatewayConfig", "TokenKit", "HTTPTransport", "DemoGateway", "Dashboard", "TerminalCurses",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
+        .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "HTTPTransport", "DemoGateway", "GatewayConfig"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TokenKit", "GatewayConfig"]),
+        .testTarget(name: "DemoGatewayTests", dependencies: [
+            "DemoGateway",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DemoGateway"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
