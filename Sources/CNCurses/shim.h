@@ -1,1 +1,250 @@
+/*
+ * CNCurses: the C side of TerminalCurses.
+ *
+ * Why this file exists:
+ *  - Swift cannot import function-like or non-trivial macros (A_BOLD, KEY_F(n), ACS_*, mouse
+ *    masks, getmaxyx, wattr_set with an extended pair), nor call variadic C functions.
+ *  - Swift 6 rejects C globals such as `stdscr`, `COLORS`, `stdout` as shared mutable state; we
+ *    read them through tiny getter functions instead.
+ *  - The signal handlers that restore the terminal must be async-signal-safe, which Swift code
+ *    cannot promise (retain/release, runtime locks); they are written here in plain C.
+ *
+ * Everything is `static inline` because a `.systemLibrary` target has no compiled sources.
+ */
+#ifndef TOKENTOP_CNCURSES_SHIM_H
+#define TOKENTOP_CNCURSES_SHIM_H
+
+/* Without these, curses.h hides cchar_t, wget_wch, setcchar, waddnwstr: SwiftPM drops the
+ * -D_XOPEN_SOURCE that pkg-config would pass. They must precede the include. */
+#ifndef NCURSES_WIDECHAR
+#define NCURSES_WIDECHAR 1
+#endif
+#ifndef _XOPEN_SOURCE_EXTENDED
+#define _XOPEN_SOURCE_EXTENDED 1
+#endif
+
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <wchar.h>
+
 #include <ncursesw/curses.h>
+
+/* ---- globals Swift 6 will not touch ------------------------------------------------------ */
+
+/* newterm instead of initscr: initscr() prints an error and exit()s on an unknown $TERM;
+ * newterm returns NULL so we can report it. `stdout`/`stdin` are C globals Swift 6 rejects. */
+static inline SCREEN *tt_newterm(const char *term) { return newterm(term, stdout, stdin); }
+static inline WINDOW *tt_stdscr(void) { return stdscr; }
+static inline int tt_lines(void) { return getmaxy(stdscr); }
+static inline int tt_cols(void) { return getmaxx(stdscr); }
+static inline int tt_colors(void) { return COLORS; }
+static inline int tt_color_pairs(void) { return COLOR_PAIRS; }
+static inline int tt_escdelay(void) { return ESCDELAY; }
+
+/* Is the C library's LC_CTYPE (after setlocale(LC_ALL, "")) UTF-8? If not, ncursesw cannot
+ * output non-ASCII text and we fall back to ASCII/ACS. */
+static inline int tt_locale_is_utf8(void) {
+    const char *cs = nl_langinfo(CODESET);
+    return cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+static inline int tt_setlocale_all(void) { return setlocale(LC_ALL, "") != NULL; }
+
+/* wcwidth as ncurses sees it (it places wide characters by it). */
+static inline int tt_wcwidth(unsigned int scalar) { return wcwidth((wchar_t)scalar); }
+
+/* ---- attributes, colours ------------------------------------------------------------------ */
+
+static inline attr_t tt_A_NORMAL(void) { return A_NORMAL; }
+static inline attr_t tt_A_BOLD(void) { return A_BOLD; }
+static inline attr_t tt_A_DIM(void) { return A_DIM; }
+static inline attr_t tt_A_REVERSE(void) { return A_REVERSE; }
+static inline attr_t tt_A_UNDERLINE(void) { return A_UNDERLINE; }
+
+/* Sets stdscr's current attributes and colour pair. The pair goes through `opts` (an int*),
+ * the ncurses extension for pair numbers past 32767/255 (the `short` argument is ignored
+ * then). wattr_set is a macro in curses.h, so Swift could only reach the generated function. */
+static inline int tt_attr_set(attr_t attrs, int pair) {
+    return wattr_set(stdscr, attrs, (NCURSES_PAIRS_T)(pair > 32767 ? 0 : pair), &pair);
+}
+
+/* ---- text output -------------------------------------------------------------------------- */
+
+/* Writes `n` wide characters at (y, x) with the current attributes. Combining characters attach
+ * to the preceding cell; width-2 characters take two cells (by wcwidth). */
+static inline int tt_mvaddnwstr(int y, int x, const wchar_t *s, int n) {
+    return mvwaddnwstr(stdscr, y, x, s, n);
+}
+/* Writes one alternate-character-set glyph (ACS_* are macros over the acs_map global):
+ * `letter` is the VT100 graphics letter, e.g. 'q' = ACS_HLINE, 'x' = ACS_VLINE. */
+static inline int tt_add_acs(char letter) {
+    /* waddch merges the window's current attributes and colour pair (set by tt_attr_set). */
+    return waddch(stdscr, NCURSES_ACS(letter));
+}
+
+/* ---- keys and mouse ----------------------------------------------------------------------- */
+
+static inline int tt_KEY_F(int n) { return KEY_F(n); }
+static inline int tt_get_wch(unsigned int *out) {
+    wint_t ch = 0;
+    int rc = wget_wch(stdscr, &ch);
+    *out = (unsigned int)ch;
+    return rc;
+}
+
+static inline mmask_t tt_BUTTON1_PRESSED(void) { return BUTTON1_PRESSED; }
+static inline mmask_t tt_BUTTON1_RELEASED(void) { return BUTTON1_RELEASED; }
+static inline mmask_t tt_BUTTON1_CLICKED(void) { return BUTTON1_CLICKED; }
+static inline mmask_t tt_BUTTON4_PRESSED(void) { return BUTTON4_PRESSED; }
+static inline mmask_t tt_BUTTON5_PRESSED(void) { return BUTTON5_PRESSED; }
+
+/* ---- terminal restore on signals, crashes and exit ---------------------------------------- */
+/*
+ * Why in C: a signal handler may only call async-signal-safe functions (write, tcsetattr,
+ * sigaction, raise, _exit); endwin() is not one of them (it uses stdio-like buffers and malloc).
+ * So while curses is active we keep, precomputed, the bytes endwin would send (sgr0, mouse off,
+ * rmkx, cursor to the last line, cnorm, rmcup) plus the termios saved before curses started;
+ * the handler writes those bytes, restores termios and exits.
+ *
+ * NOTE: tt_state() has a function-local static inside a `static inline` function, so every
+ * object file that emits it gets its own copy. Swift emits such functions per .o file: call the
+ * tt_restore_* / tt_install_* functions from ONE Swift source file only (TerminalRestore.swift).
+ */
+typedef struct {
+    volatile int active;            /* 1 while curses owns the terminal; exchanged atomically */
+    int fd;                         /* the tty the bytes go to */
+    int have_termios;
+    struct termios saved;           /* the shell's modes, taken before newterm */
+    char seq[1024];
+    size_t seq_len;
+    int installed;
+    struct sigaction previous[NSIG];
+} tt_restore_state;
+
+static inline tt_restore_state *tt_state(void) {
+    static tt_restore_state state;
+    return &state;
+}
+
+static inline void tt_write_all(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return;           /* EIO after SIGHUP: the tty is gone, nothing to restore */
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Async-signal-safe. Restores the terminal at most once (atomic exchange of `active`), so a
+ * signal racing with stop() or with another signal on another thread does not write twice. */
+static inline void tt_restore_terminal_now(void) {
+    tt_restore_state *s = tt_state();
+    if (!__atomic_exchange_n(&s->active, 0, __ATOMIC_SEQ_CST)) return;
+    int saved_errno = errno;
+    tt_write_all(s->fd, s->seq, s->seq_len);
+    if (s->have_termios) tcsetattr(s->fd, TCSANOW, &s->saved);
+    errno = saved_errno;
+}
+
+/* Marks curses as stopped without writing anything (stop() ran the real endwin). */
+static inline void tt_restore_disarm(void) {
+    __atomic_store_n(&tt_state()->active, 0, __ATOMIC_SEQ_CST);
+}
+
+/* Saves the shell's termios. Call BEFORE newterm/raw change the modes. */
+static inline void tt_restore_save_termios(int fd) {
+    tt_restore_state *s = tt_state();
+    s->fd = fd;
+    s->have_termios = (tcgetattr(fd, &s->saved) == 0);
+}
+
+static inline void tt_seq_append(tt_restore_state *s, const char *str) {
+    if (str == NULL || str == (char *)-1) return;   /* tigetstr: NULL absent, -1 not a string cap */
+    size_t n = strlen(str);
+    if (s->seq_len + n >= sizeof s->seq) return;
+    memcpy(s->seq + s->seq_len, str, n);
+    s->seq_len += n;
+}
+
+/* Precomputes the restore bytes from terminfo (needs the terminal set up by newterm) and arms
+ * the restore. Not signal-safe; called from the UI thread after curses started. */
+static inline void tt_restore_arm(int mouse) {
+    tt_restore_state *s = tt_state();
+    s->seq_len = 0;
+    /* CAN aborts an escape sequence the program may have been interrupted in the middle of
+     * (VT100 and every xterm-alike), so the following bytes are parsed from a clean state. */
+    tt_seq_append(s, "\030");
+    tt_seq_append(s, tigetstr("sgr0"));
+    if (mouse) tt_seq_append(s, "\033[?1006l\033[?1003l\033[?1002l\033[?1000l");
+    tt_seq_append(s, tigetstr("rmkx"));
+    char *cup = tigetstr("cup");
+    if (cup != NULL && cup != (char *)-1) tt_seq_append(s, tiparm(cup, 9998, 0)); /* terminals clamp to the last row */
+    tt_seq_append(s, tigetstr("cnorm"));
+    tt_seq_append(s, tigetstr("rmcup"));
+    __atomic_store_n(&s->active, 1, __ATOMIC_SEQ_CST);
+}
+
+/* SIGINT / SIGTERM / SIGHUP: restore and exit with the shell convention 128 + signo. */
+static void tt_on_terminate_signal(int sig) {
+    tt_restore_terminal_now();
+    _exit(128 + sig);
+}
+
+/* Crashes (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT) and SIGQUIT: restore, then hand
+ * the signal to whoever had it before (Swift's backtracer, or the default core dump). */
+static void tt_on_crash_signal(int sig, siginfo_t *info, void *context) {
+    (void)context;
+    tt_restore_terminal_now();
+    tt_restore_state *s = tt_state();
+    sigaction(sig, &s->previous[sig], NULL);
+    /* Sent by kill/raise/abort (si_code <= 0): make it pending again; it is delivered to the
+     * previous disposition when we return. A real fault needs nothing: returning re-executes
+     * the faulting instruction, which reaches the previous handler with the genuine context. */
+    if (info == NULL || info->si_code <= 0) raise(sig);
+}
+
+static void tt_on_exit(void) { tt_restore_terminal_now(); }
+
+/* Installs the handlers once (idempotent). Signals the parent set to SIG_IGN (nohup) stay
+ * ignored. Installing before newterm also keeps ncurses from installing its own SIGINT/SIGTERM
+ * handlers (it only does so when the disposition is SIG_DFL); those exit with status 1.
+ * SIGWINCH and SIGTSTP/SIGCONT are deliberately left to ncurses. */
+static inline void tt_install_signal_handlers(void) {
+    tt_restore_state *s = tt_state();
+    if (s->installed) return;
+    s->installed = 1;
+
+    static const int terminate[] = { SIGINT, SIGTERM, SIGHUP };
+    static const int crash[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT, SIGQUIT };
+    struct sigaction sa;
+    struct sigaction old;
+
+    for (size_t i = 0; i < sizeof terminate / sizeof terminate[0]; i++) {
+        int sig = terminate[i];
+        if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = tt_on_terminate_signal;
+        sigfillset(&sa.sa_mask);          /* no second handler interleaves with the restore */
+        sigaction(sig, &sa, &s->previous[sig]);
+    }
+    for (size_t i = 0; i < sizeof crash / sizeof crash[0]; i++) {
+        int sig = crash[i];
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = tt_on_crash_signal;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;   /* ONSTACK: stack overflows need the alt stack */
+        sigfillset(&sa.sa_mask);
+        sigaction(sig, &sa, &s->previous[sig]);
+    }
+    atexit(tt_on_exit);
+}
+
+#endif

@@ -151,17 +151,21 @@ public struct Route: Sendable, Hashable, Identifiable {
     /// JSON path of the backend object, e.g. `endpoints[3].backend[0]`.
     public var path: String
     public var location: SourceLocation?
+    /// The endpoint's effective timeout (its own `timeout`, else the root one, else KrakenD's
+    /// default of 2 s); it bounds the whole backend call including the token fetch, which has no
+    /// timeout of its own. nil only for routes built by hand.
+    public var timeout: Duration?
 
     public init(id: Int, endpoint: String, endpointMethod: String, method: String, endpointIndex: Int,
                 backendIndex: Int, hosts: [String], urlPattern: String, serviceDiscovery: ServiceDiscovery = .static,
                 disableHostSanitize: Bool = false, credentials: ClientCredentials?, headerModifiers: [HeaderModifier] = [],
-                otherModifiers: [String] = [], path: String, location: SourceLocation? = nil) {
+                otherModifiers: [String] = [], path: String, location: SourceLocation? = nil, timeout: Duration? = nil) {
         self.id = id; self.endpoint = endpoint; self.endpointMethod = endpointMethod; self.method = method
         self.endpointIndex = endpointIndex; self.backendIndex = backendIndex; self.hosts = hosts
         self.urlPattern = urlPattern; self.serviceDiscovery = serviceDiscovery
         self.disableHostSanitize = disableHostSanitize; self.credentials = credentials
         self.headerModifiers = headerModifiers; self.otherModifiers = otherModifiers
-        self.path = path; self.location = location
+        self.path = path; self.location = location; self.timeout = timeout
     }
 
     public var isProtected: Bool { credentials != nil }

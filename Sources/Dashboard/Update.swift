@@ -1,0 +1,268 @@
+import Foundation
+import GatewayConfig
+import TokenKit
+
+/// Applies one message to the model and returns what the runtime must do. Pure: the only clock is
+/// the model's `now`, moved by `.tick`.
+public func update(_ model: inout DashboardModel, _ msg: Msg) -> [Effect] {
+    switch msg {
+    case .tick(let date):
+        model.now = date
+        model.expireFlash()
+        if model.recomputeStates() && model.orderDependsOnState { model.rebuildVisible() }
+        return []
+    case .tokens(let snaps, let events):
+        model.setEntries(snaps)
+        model.events = events
+        model.recomputeStates()
+        model.rebuildVisible()
+        model.eventScroll = min(model.eventScroll, max(0, events.count - 1))
+        return []
+    case .refreshFinished(let entryID, let attempt):
+        model.showRefreshResult(entryID: entryID, attempt: attempt)
+        return []
+    case .key(let key):
+        return model.handle(key)
+    }
+}
+
+extension DashboardModel {
+    /// Time changes states (valid → expiring → expired), so state sort and a filter that may match
+    /// state words must be recomputed when any state changes.
+    var orderDependsOnState: Bool { sort == .state || !filter.isEmpty }
+
+    mutating func expireFlash() {
+        guard let f = flash, f.kind != .error, f.pendingEntryID == nil else { return }
+        if now.timeIntervalSince(f.at) >= Self.successFlashSeconds { flash = nil }
+    }
+
+    mutating func setFlash(_ kind: Flash.Kind, _ text: String, pending: Int? = nil) {
+        flash = Flash(kind, text, at: now, pendingEntryID: pending)
+    }
+
+    /// `client_id for GET /path` – how a token is named in flash messages.
+    func tokenName(entryID: Int) -> String {
+        let e = entries[entryID]
+        let client = e?.credentials.clientID ?? context.routes.first { context.entryForRoute[$0.id] == entryID }?.credentials?.clientID ?? "#\(entryID)"
+        let routeID = e?.routeIDs.first ?? context.entryForRoute.filter { $0.value == entryID }.keys.min()
+        if let routeID, let i = routeIndexByID[routeID] {
+            let r = context.routes[i]
+            return "\(client) (\(r.method) \(r.endpoint))"
+        }
+        return client
+    }
+
+    mutating func showRefreshResult(entryID: Int, attempt: Attempt?) {
+        let name = tokenName(entryID: entryID)
+        guard let a = attempt else {
+            setFlash(.error, "refresh of \(name): no result (unknown token)")
+            return
+        }
+        if let f = a.failure {
+            setFlash(.error, "refresh of \(name) failed: \(Text.oneLine(f.summary))")
+        } else {
+            var text = "refreshed \(name)"
+            if let e = a.expiresIn { text += ": expires in \(Format.countdown(TimeInterval(e)))" } else { text += ": no expiry" }
+            var extras: [String] = []
+            if let s = a.style { extras.append(s.rawValue) }
+            extras.append(Format.latency(a.duration))
+            text += " (" + extras.joined(separator: ", ") + ")"
+            setFlash(.success, text)
+        }
+    }
+
+    // MARK: Keys
+
+    mutating func handle(_ key: Key) -> [Effect] {
+        if case .resize(let s) = key {
+            size = s
+            keepSelectionOnScreen()
+            return []
+        }
+        if key == .ctrl("c") { return [.quit] }
+        // Errors and info stay until the next key; this is that key (it still does its job).
+        if let f = flash, f.kind != .success { flash = nil }
+        if filterEditing { return handleFilterKey(key) }
+        switch mode {
+        case .table: return handleTableKey(key)
+        case .detail: return handleDetailKey(key)
+        case .events: return handleEventsKey(key)
+        case .help: return handleHelpKey(key)
+        case .confirmRefreshAll: return handleConfirmKey(key)
+        }
+    }
+
+    private mutating func moveSelection(_ key: Key) -> Bool {
+        let page = Self.tableRows(for: size)
+        let p = selectedPos ?? 0
+        switch key {
+        case .up, .char("k"), .mouseWheelUp: select(position: p - 1)
+        case .down, .char("j"), .mouseWheelDown: select(position: p + 1)
+        case .pageUp: select(position: p - page)
+        case .pageDown: select(position: p + page)
+        case .home, .char("g"): select(position: 0)
+        case .end, .char("G"): select(position: visible.count - 1)
+        case .mouseClick(let row, _):
+            // Table rows start below the two header lines and the column header.
+            let r = row - 3
+            guard r >= 0, r < page, scroll + r < visible.count else { return true }
+            select(position: scroll + r)
+        default: return false
+        }
+        return true
+    }
+
+    private mutating func handleTableKey(_ key: Key) -> [Effect] {
+        if moveSelection(key) { return [] }
+        switch key {
+        case .char("q"): return [.quit]
+        case .enter:
+            guard selectedRoute != nil else { setFlash(.info, "no row selected"); return [] }
+            mode = .detail; detailScroll = 0; revealed = false
+        case .escape:
+            if !filter.isEmpty { setFilter("") }
+        case .char("r"): return refreshSelected()
+        case .char("R"): askRefreshAll()
+        case .char("/"): filterEditing = true
+        case .char("s"):
+            sort = sort.next; ascending = true
+            rebuildVisible()
+        case .char("S"):
+            ascending.toggle()
+            rebuildVisible()
+        case .char("e"):
+            mode = .events; eventScroll = 0
+        case .char("?"): openHelp()
+        default: break
+        }
+        return []
+    }
+
+    private mutating func handleFilterKey(_ key: Key) -> [Effect] {
+        switch key {
+        case .enter: filterEditing = false
+        case .escape: filterEditing = false; setFilter("")
+        case .backspace, .delete:
+            if filter.isEmpty { filterEditing = false } else { setFilter(String(filter.dropLast())) }
+        case .ctrl("u"): setFilter("")
+        case .char(let c):
+            // Control characters never reach the filter: they would be invisible on screen.
+            guard !c.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { break }
+            setFilter(filter + String(c))
+        case .up, .down, .pageUp, .pageDown, .home, .end, .mouseWheelUp, .mouseWheelDown, .mouseClick:
+            _ = moveSelection(key)
+        default: break
+        }
+        return []
+    }
+
+    mutating func setFilter(_ text: String) {
+        filter = text
+        rebuildVisible()
+    }
+
+    private mutating func openHelp() {
+        helpReturnMode = mode
+        mode = .help
+        helpScroll = 0
+        revealed = false
+    }
+
+    private mutating func closeDetail() {
+        mode = .table
+        revealed = false
+        detailScroll = 0
+    }
+
+    private mutating func handleDetailKey(_ key: Key) -> [Effect] {
+        let page = max(1, size.height - 3)
+        switch key {
+        case .escape, .char("q"), .enter: closeDetail()
+        case .up, .char("k"), .mouseWheelUp: detailScroll -= 1
+        case .down, .char("j"), .mouseWheelDown: detailScroll += 1
+        case .pageUp: detailScroll -= page
+        case .pageDown: detailScroll += page
+        case .home, .char("g"): detailScroll = 0
+        case .end, .char("G"): detailScroll = Int.max / 2
+        case .char("v"): revealed.toggle()
+        case .char("r"): return refreshSelected()
+        case .char("?"): openHelp()
+        default: break
+        }
+        clampDetailScroll()
+        return []
+    }
+
+    mutating func clampDetailScroll() {
+        let lines = detailLineCount(width: size.width)
+        let rows = max(1, size.height - 3)
+        detailScroll = min(max(0, detailScroll), max(0, lines - rows))
+    }
+
+    private mutating func handleEventsKey(_ key: Key) -> [Effect] {
+        let rows = max(1, size.height - 4)
+        switch key {
+        case .escape, .char("q"), .char("e"): mode = .table
+        case .up, .char("k"), .mouseWheelUp: eventScroll -= 1
+        case .down, .char("j"), .mouseWheelDown: eventScroll += 1
+        case .pageUp: eventScroll -= rows
+        case .pageDown: eventScroll += rows
+        case .home, .char("g"): eventScroll = 0
+        case .end, .char("G"): eventScroll = events.count
+        case .char("?"): openHelp()
+        default: break
+        }
+        eventScroll = min(max(0, eventScroll), max(0, events.count - rows))
+        return []
+    }
+
+    private mutating func handleHelpKey(_ key: Key) -> [Effect] {
+        switch key {
+        case .escape, .char("q"), .char("?"), .enter: mode = helpReturnMode
+        case .up, .char("k"), .mouseWheelUp: helpScroll = max(0, helpScroll - 1)
+        case .down, .char("j"), .mouseWheelDown: helpScroll += 1
+        case .pageUp: helpScroll = max(0, helpScroll - 10)
+        case .pageDown: helpScroll += 10
+        case .home, .char("g"): helpScroll = 0
+        default: break
+        }
+        helpScroll = min(helpScroll, max(0, helpLines().count - HelpLayout.contentRows(for: size)))
+        return []
+    }
+
+    private mutating func handleConfirmKey(_ key: Key) -> [Effect] {
+        mode = .table
+        if key == .char("y") || key == .char("Y") {
+            setFlash(.info, "refreshing all \(tokenCount) token\(tokenCount == 1 ? "" : "s")…")
+            return [.refreshAll]
+        }
+        setFlash(.info, "refresh all cancelled")
+        return []
+    }
+
+    private mutating func askRefreshAll() {
+        if context.readonly { setFlash(.info, "read-only mode: refreshing is disabled (--readonly)"); return }
+        if tokenCount == 0 { setFlash(.info, "nothing to refresh: no route has client credentials"); return }
+        mode = .confirmRefreshAll
+    }
+
+    /// `r`: a forced refresh of the selected row's token, or a reason why there is none.
+    private mutating func refreshSelected() -> [Effect] {
+        guard let route = selectedRoute else { setFlash(.info, "no row selected"); return [] }
+        guard let creds = route.credentials else {
+            setFlash(.info, "\(route.method) \(route.endpoint) is unprotected: no client credentials, nothing to refresh")
+            return []
+        }
+        if creds.isDisabled {
+            setFlash(.info, "client credentials are disabled for \(route.method) \(route.endpoint) (is_disabled): nothing to refresh")
+            return []
+        }
+        if context.readonly { setFlash(.info, "read-only mode: refreshing is disabled (--readonly)"); return [] }
+        guard let eid = context.entryForRoute[route.id] else {
+            setFlash(.info, "no token entry for \(route.method) \(route.endpoint)")
+            return []
+        }
+        setFlash(.info, "refreshing \(tokenName(entryID: eid))…", pending: eid)
+        return [.refresh(entryID: eid)]
+    }
+}

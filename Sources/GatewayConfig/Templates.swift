@@ -1,0 +1,84 @@
+/// KrakenD "flexible configuration" files are Go templates that only become JSON once rendered
+/// (`{{ include "x.tmpl" }}`, `{{ range .settings.hosts }}`, `{{ marshal . }}`…). tokentop can't
+/// run Go templates; it handles the one form that is common in otherwise plain JSON files —
+/// `{{ env "NAME" }}` for secrets — and recognises everything else so it can say "render it first"
+/// instead of printing a baffling JSON syntax error.
+enum TemplateRenderer {
+    enum Outcome {
+        /// No `{{` in the file: parse it as is.
+        case none
+        /// Every action was `{{ env "NAME" }}`; `bytes` is the rendered text, `map` leads
+        /// positions back to the original. `missing` lists variables that aren't set.
+        case rendered(bytes: [UInt8], map: OffsetMap, missing: [(name: String, offset: Int)])
+        /// Some other template action, the first one at `offset` (of its `{{`).
+        case goTemplate(offset: Int)
+    }
+
+    /// Scans for `{{`. Cheap when there is none (the common case): one pass over the bytes.
+    static func render(_ text: UnsafeBufferPointer<UInt8>, environment: [String: String]) -> Outcome {
+        let n = text.count
+        var actions: [(start: Int, end: Int, name: String)] = []
+        var i = 0
+        while i + 1 < n {
+            guard text[i] == UInt8(ascii: "{") && text[i + 1] == UInt8(ascii: "{") else { i += 1; continue }
+            guard let (end, name) = parseEnvAction(text, at: i) else { return .goTemplate(offset: i) }
+            actions.append((i, end, name))
+            i = end
+        }
+        guard !actions.isEmpty else { return .none }
+
+        var out: [UInt8] = []
+        out.reserveCapacity(n)
+        var segments: [OffsetMap.Segment] = []
+        var missing: [(name: String, offset: Int)] = []
+        var copied = 0
+        for action in actions {
+            if action.start > copied {
+                segments.append(.init(renderedStart: out.count, originalStart: copied, isCopy: true))
+                out.append(contentsOf: text[copied..<action.start])
+            }
+            segments.append(.init(renderedStart: out.count, originalStart: action.start, isCopy: false))
+            if let value = environment[action.name] {
+                out.append(contentsOf: value.utf8)
+            } else {
+                missing.append((action.name, action.start))
+            }
+            copied = action.end
+        }
+        if copied < n {
+            segments.append(.init(renderedStart: out.count, originalStart: copied, isCopy: true))
+            out.append(contentsOf: text[copied..<n])
+        }
+        return .rendered(bytes: out, map: OffsetMap(segments: segments, renderedCount: out.count, originalCount: n), missing: missing)
+    }
+
+    /// Recognises `{{ env "NAME" }}` (any amount of blanks where Go allows them, none required
+    /// around the braces) starting at `start`; returns the offset after `}}` and the name. Trim
+    /// markers (`{{-`), raw-string names and pipelines are deliberately not accepted: they are
+    /// flexible-configuration files and must be rendered by KrakenD.
+    private static func parseEnvAction(_ t: UnsafeBufferPointer<UInt8>, at start: Int) -> (Int, String)? {
+        let n = t.count
+        var i = start + 2
+        func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+        while i < n && isBlank(t[i]) { i += 1 }
+        for c in "env".utf8 {
+            guard i < n, t[i] == c else { return nil }
+            i += 1
+        }
+        let blanks = i
+        while i < n && isBlank(t[i]) { i += 1 }
+        guard i > blanks, i < n, t[i] == UInt8(ascii: "\"") else { return nil }
+        i += 1
+        let nameStart = i
+        while i < n && t[i] != UInt8(ascii: "\"") {
+            if t[i] == UInt8(ascii: "\\") || t[i] == 0x0A { return nil }
+            i += 1
+        }
+        guard i < n, i > nameStart else { return nil }
+        let name = String(decoding: UnsafeBufferPointer(rebasing: t[nameStart..<i]), as: UTF8.self)
+        i += 1
+        while i < n && isBlank(t[i]) { i += 1 }
+        guard i + 1 < n, t[i] == UInt8(ascii: "}"), t[i + 1] == UInt8(ascii: "}") else { return nil }
+        return (i + 2, name)
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import GatewayConfig
+import HTTPTransport
+import TokenKit
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Fetch every token once, as the gateway would, and report each backend's state.",
+        discussion: "Exit 0 when every token is good, 1 when any failed or is expired, 2 when the config cannot be loaded.")
+
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var network: NetworkOptions
+    @Flag(help: "One JSON document instead of a table.") var json = false
+
+    func run() async throws {
+        let cfg = try config.load()
+        let code = try await runCheck(cfg, network: network, json: json, verbose: config.verbose)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+struct NetworkOptions: ParsableArguments {
+    @Option(help: "Seconds to wait for each token request (the gateway itself has no limit).")
+    var timeout: Double = 10
+    @Option(help: "Token fetches in flight at once.")
+    var concurrency: Int = 16
+
+    func validate() throws {
+        guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds") }
+        guard concurrency >= 1, concurrency <= 1024 else { throw ValidationError("--concurrency must be between 1 and 1024") }
+    }
+    var duration: Duration { .milliseconds(Int64(timeout * 1000)) }
+}
+
+/// One row of `check`.
+struct CheckRow: Encodable {
+    var id: Int
+    var endpoint: String
+    var backend: String
+    var state: String
+    var clientID: String?
+    var expiresIn: Int?
+    var expiresAt: Date?
+    var latencyMs: Int?
+    var authStyle: String?
+    var requests: Int?
+    var sharedWith: [Int]?
+    var token: String?
+    var error: ErrorInfo?
+    struct ErrorInfo: Encodable {
+        var summary: String
+        var message: String
+        var status: Int?
+        var error: String?
+        var errorDescription: String?
+        var errorURI: String?
+        var wwwAuthenticate: String?
+        var retryAfter: String?
+        var bodyPreview: String?
+    }
+}
+
+func runCheck(_ cfg: GatewayConfiguration, network: NetworkOptions, json: Bool, verbose: Bool) async throws -> Int32 {
+    let transport = try AHCTransport(insecure: cfg.allowInsecureConnections)
+    var policy = RefreshPolicy()
+    policy.maxConcurrent = network.concurrency
+    let manager = TokenManager(routes: cfg.routes, fetcher: TokenFetcher(transport: transport, timeout: network.duration), policy: policy)
+    await manager.fetchAllOnce()
+    let now = Date()
+    let snaps = await manager.snapshot()
+    let map = await manager.routeEntryMap()
+    await transport.shutdown()
+
+    var rows: [CheckRow] = []
+    var failed = false
+    for r in cfg.routes {
+        var row = CheckRow(id: r.id, endpoint: "\(r.endpointMethod.uppercased()) \(r.endpoint)", backend: r.backendDescription, state: "")
+        guard let c = r.credentials else { row.state = TokenState.unprotected.rawValue; rows.append(row); continue }
+        row.clientID = c.clientID
+        guard let eid = map[r.id] else { row.state = TokenState.disabled.rawValue; rows.append(row); continue }
+        let s = snaps[eid]
+        let state = s.state(at: now, policy: policy)
+        if !state.isHealthy { failed = true }
+        row.state = state.rawValue
+        row.expiresAt = s.token?.effectiveExpiry
+        row.expiresIn = s.token?.effectiveExpiry.map { Int($0.timeIntervalSince(now).rounded(.down)) }
+        row.latencyMs = s.attempts.first.map { Int(($0.duration * 1000).rounded()) }
+        row.authStyle = s.style?.rawValue
+        row.requests = s.requestCount
+        row.token = s.token?.masked
+        if s.routeIDs.count > 1 { row.sharedWith = s.routeIDs.filter { $0 != r.id } }
+        if let f = s.lastFailure {
+            row.error = .init(summary: f.summary, message: f.message, status: f.status, error: f.error,
+                              errorDescription: f.errorDescription, errorURI: f.errorURI, wwwAuthenticate: f.wwwAuthenticate,
+                              retryAfter: f.retryAfter, bodyPreview: f.bodyPreview.map { String($0.prefix(200)) })
+        }
+        rows.append(row)
+    }
+
+    if json {
+        struct Doc: Encodable { var file: String; var checkedAt: Date; var ok: Bool; var routes: [CheckRow] }
+        print(jsonString(Doc(file: cfg.file, checkedAt: now, ok: !failed, routes: rows)))
+    } else {
+        printTable(["ID", "STATE", "ENDPOINT", "BACKEND", "CLIENT", "EXPIRES IN", "LATENCY", "AUTH", "ERROR"], rows.map { r in
+            var err = r.error?.summary ?? ""
+            if verbose, let e = r.error {
+                if let w = e.wwwAuthenticate { err += " [WWW-Authenticate: \(w)]" }
+                if e.error == nil, let b = e.bodyPreview, !b.isEmpty { err += " [body: \(b.prefix(80).replacingOccurrences(of: "\n", with: " "))]" }
+            }
+            return ["\(r.id)", r.state, r.endpoint, r.backend, r.clientID ?? "-",
+                    r.expiresIn.map { Format.countdown(TimeInterval($0)) } ?? (r.state == TokenState.noExpiry.rawValue ? "never" : "-"),
+                    r.latencyMs.map { Format.latency(Double($0) / 1000) } ?? "-", r.authStyle ?? "-",
+                    err.replacingOccurrences(of: "\n", with: " ")]
+        })
+        let counts = Dictionary(grouping: rows, by: \.state).map { "\($0.value.count) \($0.key)" }.sorted()
+        print("\n\(rows.count) backend(s): " + counts.joined(separator: ", ") + (failed ? " — FAILED" : " — OK"))
+    }
+    return failed ? 1 : 0
+}
