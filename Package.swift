@@ -47,7 +47,7 @@ let package = Package(
         ]),
         .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
         .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "HTTPTransport", "DemoGateway", "GatewayConfig"]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TokenKit", "GatewayConfig"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TokenKit", "GatewayConfig"], exclude: ["Golden"]),
         .testTarget(name: "DemoGatewayTests", dependencies: [
             "DemoGateway",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

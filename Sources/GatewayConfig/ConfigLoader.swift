@@ -57,6 +57,9 @@ public enum ConfigLoader {
                 case .none:
                     return .success(try JSONParser.parse(text))
                 case .goTemplate(let offset):
+                    // `{{` inside JSON strings (e.g. a response-body template) is plain data: only
+                    // a file that is not JSON as written is a template to render first.
+                    if let plain = try? JSONParser.parse(text) { return .success(plain) }
                     return .failure(fail("\(file) is a Go template (flexible configuration); render it first, e.g. with "
                                          + "`FC_ENABLE=1 FC_OUT=rendered.json krakend check -c \(file)`, and load the rendered file",
                                          at: tracker.location(original: offset)))

@@ -21,15 +21,23 @@ public enum JSONPath {
             s += key
             return s
         }
-        var escaped = ""
-        for ch in key.unicodeScalars {
-            switch ch {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            default: escaped.unicodeScalars.append(ch)
+        var escaped = key
+        if key.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            escaped = ""
+            for ch in key.unicodeScalars {
+                switch ch {
+                case "\"": escaped += "\\\""
+                case "\\": escaped += "\\\\"
+                default: escaped.unicodeScalars.append(ch)
+                }
             }
         }
-        return base + "[\"" + escaped + "\"]"
+        var s = base
+        s.reserveCapacity(base.utf8.count + escaped.utf8.count + 4)
+        s += "[\""
+        s += escaped
+        s += "\"]"
+        return s
     }
 
     /// `base[i]`.
@@ -52,7 +60,13 @@ struct ObjectView {
 
     /// The value for `key` (last duplicate wins), including an explicit `null`.
     func raw(_ key: String) -> JSONValue? {
-        for member in members.reversed() where member.key == key { return member.value }
+        let count = key.utf8.count
+        var i = members.count
+        while i > 0 {
+            i -= 1
+            // Length first: most keys differ in length, and that test is O(1).
+            if members[i].key.utf8.count == count && members[i].key == key { return members[i].value }
+        }
         return nil
     }
 
@@ -108,12 +122,15 @@ struct ConfigReader {
         let members = view.members
         guard members.count > 1 else { return }
         func report(_ m: JSONMember) {
+            if m.key.hasPrefix("@") { return }  // repeated "@comment" keys are fine
             warning(view.path(m.key), m.keyLocation, "duplicate key \"\(m.key)\"; the later one wins (as in the gateway)")
         }
         if members.count <= 12 {
             // Small objects (almost all of them): quadratic compare beats hashing.
-            for i in 1..<members.count where members[0..<i].contains(where: { $0.key == members[i].key }) {
-                report(members[i])
+            for i in 1..<members.count {
+                let key = members[i].key
+                let count = key.utf8.count
+                if members[0..<i].contains(where: { $0.key.utf8.count == count && $0.key == key }) { report(members[i]) }
             }
         } else {
             var seen = Set<String>()

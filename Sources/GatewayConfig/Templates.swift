@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// KrakenD "flexible configuration" files are Go templates that only become JSON once rendered
 /// (`{{ include "x.tmpl" }}`, `{{ range .settings.hosts }}`, `{{ marshal . }}`…). tokentop can't
 /// run Go templates; it handles the one form that is common in otherwise plain JSON files —
@@ -20,7 +28,13 @@ enum TemplateRenderer {
         var actions: [(start: Int, end: Int, name: String)] = []
         var i = 0
         while i + 1 < n {
-            guard text[i] == UInt8(ascii: "{") && text[i + 1] == UInt8(ascii: "{") else { i += 1; continue }
+            guard text[i] == UInt8(ascii: "{") else {
+                // memchr: the scan runs over every loaded file, `{{` or not.
+                guard let base = text.baseAddress, let hit = memchr(base + i + 1, Int32(UInt8(ascii: "{")), n - i - 1) else { break }
+                i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                continue
+            }
+            guard text[i + 1] == UInt8(ascii: "{") else { i += 1; continue }
             guard let (end, name) = parseEnvAction(text, at: i) else { return .goTemplate(offset: i) }
             actions.append((i, end, name))
             i = end

@@ -55,6 +55,18 @@ public enum Secret {
     }
     /// A client secret is never shown, not even in part.
     public static let hidden = "***"
+
+    /// Header values that carry credentials (a martian `Authorization: Basic …`, cookies, API keys)
+    /// are shown as their scheme plus a mask; others as they are.
+    public static func maskHeader(name: String, value: String) -> String {
+        let n = name.lowercased()
+        let sensitive = n == "authorization" || n == "proxy-authorization" || n == "cookie" || n == "set-cookie"
+            || n.contains("api-key") || n.contains("apikey") || n.contains("token") || n.contains("secret")
+        guard sensitive else { return value }
+        let parts = value.split(separator: " ", maxSplits: 1)
+        if parts.count == 2, n.hasSuffix("authorization") { return "\(parts[0]) \(mask(String(parts[1])))" }
+        return mask(value)
+    }
 }
 
 /// Parses a token endpoint's answer exactly as Go's oauth2 library does.

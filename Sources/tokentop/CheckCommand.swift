@@ -81,11 +81,14 @@ func runCheck(_ cfg: GatewayConfiguration, network: NetworkOptions, json: Bool, 
         row.clientID = c.clientID
         guard let eid = map[r.id] else { row.state = TokenState.disabled.rawValue; rows.append(row); continue }
         let s = snaps[eid]
-        let state = s.state(at: now, policy: policy)
+        // Judge each token when its fetch finished, not when the slowest fetch of the run did:
+        // otherwise a hanging server elsewhere makes a healthy 20 s token look expired.
+        let at = s.attempts.first.map { $0.started.addingTimeInterval($0.duration) } ?? now
+        let state = s.state(at: at, policy: policy)
         if !state.isHealthy { failed = true }
         row.state = state.rawValue
         row.expiresAt = s.token?.effectiveExpiry
-        row.expiresIn = s.token?.effectiveExpiry.map { Int($0.timeIntervalSince(now).rounded(.down)) }
+        row.expiresIn = s.token?.effectiveExpiry.map { Int($0.timeIntervalSince(at).rounded(.down)) }
         row.latencyMs = s.attempts.first.map { Int(($0.duration * 1000).rounded()) }
         row.authStyle = s.style?.rawValue
         row.requests = s.requestCount

@@ -49,7 +49,7 @@ struct ListCommand: AsyncParsableCommand {
                              endpointParams: maskedParams(c.endpointParams),
                              disabled: c.isDisabled)
                 },
-                headerModifiers: r.headerModifiers.map { Row.Header(name: $0.name, value: $0.value, scope: $0.scopes) },
+                headerModifiers: r.headerModifiers.map { Row.Header(name: $0.name, value: Secret.maskHeader(name: $0.name, value: $0.value), scope: $0.scopes) },
                 otherModifiers: r.otherModifiers)
         }
         if json {
@@ -60,12 +60,12 @@ struct ListCommand: AsyncParsableCommand {
         printTable(["ID", "ENDPOINT", "BACKEND", "AUTH", "MODIFIERS"], cfg.routes.map { r in
             var auth = "unprotected"
             if let c = r.credentials {
-                auth = c.isDisabled ? "disabled " : ""
-                auth += "client_id=\(c.clientID) token_url=\(c.tokenURL) scopes=\"\(c.scopes ?? "")\""
+                auth = c.isDisabled ? "disabled (is_disabled: true)" : ""
+                if !c.isDisabled { auth += "client_id=\(c.clientID) token_url=\(c.tokenURL) scopes=\"\(c.scopes ?? "")\""
                 let params = c.endpointParams.keys.sorted().filter { $0 != "client_secret" && $0 != "client_id" }
-                if !params.isEmpty { auth += " params=" + params.joined(separator: ",") }
+                if !params.isEmpty { auth += " params=" + params.joined(separator: ",") } }
             }
-            var mods = r.headerModifiers.filter(\.appliesToRequest).map { "\($0.name): \($0.value)" }
+            var mods = r.headerModifiers.filter(\.appliesToRequest).map { "\($0.name): \(Secret.maskHeader(name: $0.name, value: $0.value))" }
             mods += r.otherModifiers
             return ["\(r.id)", "\(r.endpointMethod.uppercased()) \(r.endpoint)", r.backendDescription, auth,
                     mods.isEmpty ? "-" : mods.joined(separator: "; ")]
