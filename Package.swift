@@ -5,6 +5,8 @@ import PackageDescription
 //   GatewayConfig  – pure: KrakenD config → [Route] + diagnostics
 //   TokenKit       – pure: token request bytes, response parsing, TokenManager actor
 //   HTTPTransport  – the only networking module for tokens: AsyncHTTPClient behind TokenKit.Transport
+//   ConfigLint     – pure: what the gateway will get wrong with a config (`tokentop lint`)
+//   BackendCall    – test-calling a backend as the gateway would (URL, martian headers, bearer token)
 //   DemoGateway    – loopback OAuth2 server + protected backends (SwiftNIO), for demo and tests
 //   Dashboard      – pure UI: model, update, view → cell grid
 //   TerminalCurses – the only module that talks to curses
@@ -48,6 +50,7 @@ let package = Package(
         .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
         .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "HTTPTransport", "DemoGateway", "GatewayConfig"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TokenKit", "GatewayConfig"], exclude: ["Golden"]),
+        .testTarget(name: "TerminalCursesTests", dependencies: ["TerminalCurses", "CNCurses", "Dashboard"]),
         .testTarget(name: "DemoGatewayTests", dependencies: [
             "DemoGateway",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -24,6 +24,7 @@
 #endif
 
 #include <errno.h>
+#include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
@@ -42,6 +43,12 @@
  * newterm returns NULL so we can report it. `stdout`/`stdin` are C globals Swift 6 rejects. */
 static inline SCREEN *tt_newterm(const char *term) { return newterm(term, stdout, stdin); }
 static inline WINDOW *tt_stdscr(void) { return stdscr; }
+/* Can this terminal position the cursor (terminfo `cup`)? TERM=dumb and friends cannot; curses
+ * "works" there but prints line after line of garbage. */
+static inline int tt_can_address_cursor(void) {
+    char *cup = tigetstr("cup");
+    return cup != NULL && cup != (char *)-1;
+}
 static inline int tt_lines(void) { return getmaxy(stdscr); }
 static inline int tt_cols(void) { return getmaxx(stdscr); }
 static inline int tt_colors(void) { return COLORS; }
@@ -55,6 +62,16 @@ static inline int tt_locale_is_utf8(void) {
     return cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
 }
 static inline int tt_setlocale_all(void) { return setlocale(LC_ALL, "") != NULL; }
+
+/* A non-blocking, close-on-exec pipe (pipe2 needs _GNU_SOURCE, and fcntl is variadic). */
+static inline int tt_pipe_nonblock(int fds[2]) {
+    if (pipe(fds) != 0) return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    }
+    return 0;
+}
 
 /* wcwidth as ncurses sees it (it places wide characters by it). */
 static inline int tt_wcwidth(unsigned int scalar) { return wcwidth((wchar_t)scalar); }
@@ -81,6 +98,8 @@ static inline int tt_attr_set(attr_t attrs, int pair) {
 static inline int tt_mvaddnwstr(int y, int x, const wchar_t *s, int n) {
     return mvwaddnwstr(stdscr, y, x, s, n);
 }
+/* The same at the cursor (continuing a run after an ACS glyph). */
+static inline int tt_addnwstr(const wchar_t *s, int n) { return waddnwstr(stdscr, s, n); }
 /* Writes one alternate-character-set glyph (ACS_* are macros over the acs_map global):
  * `letter` is the VT100 graphics letter, e.g. 'q' = ACS_HLINE, 'x' = ACS_VLINE. */
 static inline int tt_add_acs(char letter) {
@@ -125,6 +144,9 @@ typedef struct {
     size_t seq_len;
     int installed;
     struct sigaction previous[NSIG];
+    volatile int capturing;         /* stderr is redirected to `capture_fd` */
+    int stderr_saved;               /* dup of the original fd 2 */
+    int capture_fd;                 /* unlinked temporary file */
 } tt_restore_state;
 
 static inline tt_restore_state *tt_state(void) {
@@ -144,15 +166,63 @@ static inline void tt_write_all(int fd, const char *p, size_t n) {
     }
 }
 
+/* While curses owns the screen, anything written to fd 2 (a Swift `fatalError` message, a
+ * library warning) would land on the alternate screen: it corrupts the display and vanishes
+ * with rmcup. So fd 2 is pointed at an unlinked temporary file and replayed (its last 64 KiB)
+ * to the real stderr when the terminal is restored. Not signal-safe; call after newterm. */
+static inline int tt_stderr_capture_begin(void) {
+    tt_restore_state *s = tt_state();
+    if (s->capturing) return 0;
+    const char *dir = getenv("TMPDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/tokentop-stderr-XXXXXX", (dir && *dir) ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) return -1;
+    unlink(path);
+    int saved = dup(2);
+    if (saved < 0) { close(fd); return -1; }
+    fflush(stderr);
+    if (dup2(fd, 2) < 0) { close(fd); close(saved); return -1; }
+    fcntl(saved, F_SETFD, FD_CLOEXEC);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    s->stderr_saved = saved;
+    s->capture_fd = fd;
+    __atomic_store_n(&s->capturing, 1, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+/* Async-signal-safe (dup2, lseek, read, write, close). Puts fd 2 back and replays what was
+ * captured. At most once per capture. */
+static inline void tt_stderr_capture_end(void) {
+    tt_restore_state *s = tt_state();
+    if (!__atomic_exchange_n(&s->capturing, 0, __ATOMIC_SEQ_CST)) return;
+    int saved_errno = errno;
+    dup2(s->stderr_saved, 2);
+    close(s->stderr_saved);
+    off_t end = lseek(s->capture_fd, 0, SEEK_END);
+    if (end > 0) {
+        off_t start = end > 65536 ? end - 65536 : 0;
+        if (start > 0) tt_write_all(2, "[... earlier stderr output dropped ...]\n", 40);
+        lseek(s->capture_fd, start, SEEK_SET);
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(s->capture_fd, buf, sizeof buf)) > 0) tt_write_all(2, buf, (size_t)n);
+    }
+    close(s->capture_fd);
+    errno = saved_errno;
+}
+
 /* Async-signal-safe. Restores the terminal at most once (atomic exchange of `active`), so a
  * signal racing with stop() or with another signal on another thread does not write twice. */
 static inline void tt_restore_terminal_now(void) {
     tt_restore_state *s = tt_state();
-    if (!__atomic_exchange_n(&s->active, 0, __ATOMIC_SEQ_CST)) return;
-    int saved_errno = errno;
-    tt_write_all(s->fd, s->seq, s->seq_len);
-    if (s->have_termios) tcsetattr(s->fd, TCSANOW, &s->saved);
-    errno = saved_errno;
+    if (__atomic_exchange_n(&s->active, 0, __ATOMIC_SEQ_CST)) {
+        int saved_errno = errno;
+        tt_write_all(s->fd, s->seq, s->seq_len);
+        if (s->have_termios) tcsetattr(s->fd, TCSANOW, &s->saved);
+        errno = saved_errno;
+    }
+    tt_stderr_capture_end();
 }
 
 /* Marks curses as stopped without writing anything (stop() ran the real endwin). */

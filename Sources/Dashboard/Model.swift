@@ -27,6 +27,7 @@ public enum SortColumn: String, Sendable, Hashable, CaseIterable {
     case expiry
     case client
 
+    /// The column `s` switches to (wrapping around to table order).
     public var next: SortColumn {
         let all = Self.allCases
         return all[(all.firstIndex(of: self)! + 1) % all.count]
@@ -131,7 +132,7 @@ public struct DashboardModel: Sendable {
         var w = ContentWidths()
         for (i, r) in routes.enumerated() {
             routeIndexByID[r.id] = i
-            let backend = Self.backendText(r)
+            let backend = Self.backendText(r, scheme: false)
             let client = r.credentials?.clientID ?? ""
             haystacks.append("\(r.method) \(r.endpoint)\u{1}\(r.endpointMethod)\u{1}\(r.hosts.joined(separator: " "))\(r.urlPattern)\u{1}\(client)".lowercased())
             w.endpoint = max(w.endpoint, DisplayWidth.of(r.method) + 1 + DisplayWidth.of(r.endpoint))
@@ -179,8 +180,15 @@ public struct DashboardModel: Sendable {
     static func tableRows(for size: Size) -> Int { max(1, size.height - 5) }
 
     /// Hosts and pattern as one string; `(+N)` names further hosts (load-balanced backends).
-    static func backendText(_ r: Route) -> String {
-        var s = (r.hosts.first ?? "") + r.urlPattern
+    /// Without `scheme` the `http://`/`https://` prefix is left out: in the table it costs 7–8
+    /// columns on every row and the detail pane shows it.
+    static func backendText(_ r: Route, scheme: Bool = true) -> String {
+        var host = r.hosts.first ?? ""
+        if !scheme {
+            // Plain prefix checks: this runs for every drawn row, and Foundation's range(of:) is slow.
+            if host.hasPrefix("http://") { host.removeFirst(7) } else if host.hasPrefix("https://") { host.removeFirst(8) }
+        }
+        var s = host + r.urlPattern
         if r.hosts.count > 1 { s += " (+\(r.hosts.count - 1))" }
         return s
     }

@@ -67,6 +67,16 @@ public struct Screen: Sendable, Hashable {
         let limit = min(size.width - col, maxWidth ?? Int.max)
         guard limit > 0 else { return col }
         let fitted = DisplayWidth.truncate(text, to: limit)
+        // Fast path: printable ASCII is one cell per byte, no grapheme breaking needed. Most of a
+        // frame is ASCII, and this keeps drawing cost proportional to the cells written.
+        if DisplayWidth.isPrintableASCII(fitted) {
+            var c = col
+            for b in fitted.utf8 {
+                if c >= 0 { self[row, c] = Cell(Character(Unicode.Scalar(b)), style: style) }
+                c += 1
+            }
+            return c
+        }
         var c = col
         for ch in fitted {
             let w = DisplayWidth.of(ch)
@@ -136,12 +146,22 @@ public enum DisplayWidth {
         }
     }
 
-    public static func of(_ s: String) -> Int { s.reduce(0) { $0 + of($1) } }
+    public static func of(_ s: String) -> Int {
+        if isPrintableASCII(s) { return s.utf8.count }
+        return s.reduce(0) { $0 + of($1) }
+    }
+
+    /// True when every byte is in 0x20...0x7E: then width == byte count == character count.
+    @inlinable
+    public static func isPrintableASCII(_ s: String) -> Bool {
+        s.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+    }
 
     /// Cuts `s` to at most `width` columns, ending in `…` when something was cut.
     public static func truncate(_ s: String, to width: Int) -> String {
         guard width > 0 else { return "" }
         if of(s) <= width { return s }
+        if isPrintableASCII(s) { return String(s.utf8.prefix(width - 1))! + "…" }
         var out = ""
         var w = 0
         for ch in s {

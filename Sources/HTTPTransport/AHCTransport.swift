@@ -48,7 +48,11 @@ public final class AHCTransport: HTTPTransport {
         let hostPort = url.host.map { h in url.port.map { "\(h):\($0)" } ?? h } ?? request.url
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         do {
+            let sent = ContinuousClock.now
             let response = try await client.execute(req, deadline: .now() + .nanoseconds(Int64(seconds * 1e9)))
+            // `execute` returns as soon as the response head has arrived: that is time to first byte.
+            let headAt = sent.duration(to: .now)
+            let ttfb = Double(headAt.components.seconds) + Double(headAt.components.attoseconds) / 1e18
             var body: [UInt8] = []
             var truncated = false
             for try await var chunk in response.body {
@@ -61,7 +65,8 @@ public final class AHCTransport: HTTPTransport {
                 body += chunk.readBytes(length: chunk.readableBytes) ?? []
             }
             return HTTPResponseData(status: Int(response.status.code), reason: response.status.reasonPhrase,
-                                    headers: response.headers.map { HTTPHeader($0.name, $0.value) }, body: body, truncated: truncated)
+                                    headers: response.headers.map { HTTPHeader($0.name, $0.value) }, body: body, truncated: truncated,
+                                    timeToFirstByte: ttfb)
         } catch {
             throw Self.classify(error, hostPort: hostPort, timeout: seconds)
         }

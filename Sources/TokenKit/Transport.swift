@@ -34,8 +34,13 @@ public struct HTTPResponseData: Sendable, Hashable {
     /// At most the transport's body limit; `truncated` says whether more was sent.
     public var body: [UInt8]
     public var truncated: Bool
-    public init(status: Int, reason: String, headers: [HTTPHeader], body: [UInt8], truncated: Bool = false) {
+    /// Seconds from sending the request to receiving the response head (status line and headers),
+    /// when the transport can tell; nil otherwise. Used by test calls to show time to first byte.
+    public var timeToFirstByte: Double?
+    public init(status: Int, reason: String, headers: [HTTPHeader], body: [UInt8], truncated: Bool = false,
+                timeToFirstByte: Double? = nil) {
         self.status = status; self.reason = reason; self.headers = headers; self.body = body; self.truncated = truncated
+        self.timeToFirstByte = timeToFirstByte
     }
 }
 

@@ -13,8 +13,10 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Port for the demo server (0 = any free port).") var port: Int = 0
     @Option(help: "Also write the demo's gateway config to this file.") var writeConfig: String?
     @OptionGroup var network: NetworkOptions
+    @OptionGroup var dashboard: DashboardOptions
 
     func run() async throws {
+        if !check { try requireTerminal() }
         let demo = try await DemoGateway.start(port: port)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokentop-demo-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -27,7 +29,7 @@ struct DemoCommand: AsyncParsableCommand {
             if check {
                 code = try await runCheck(cfg, network: network, json: json, verbose: false)
             } else {
-                code = try await runDashboard(cfg, options: DashboardOptions(network: network))
+                code = try await runDashboard(cfg, network: network, options: dashboard)
             }
         } catch let e as ConfigLoadError {
             try? await demo.shutdown()

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// Drives the real `tokentop` binary inside a detached tmux session: type with `send-keys`, read the
+/// screen with `capture-pane`. Each driver has its own tmux server socket (`-L`), so tests never
+/// touch the user's tmux and can run side by side.
+final class TmuxDriver: @unchecked Sendable {
+    let socket: String
+    let session = "tt"
+    private(set) var started = false
+
+    init() {
+        socket = "tokentop-e2e-\(getpid())-\(UUID().uuidString.prefix(8))"
+    }
+
+    /// Path of the built binary, next to the test bundle (`.build/<triple>/debug/tokentop`).
+    static var binary: String {
+        let env = ProcessInfo.processInfo.environment
+        if let b = env["TOKENTOP_BINARY"] { return b }
+        // #filePath → <repo>/Tests/EndToEndTests/TmuxDriver.swift
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return repo.appendingPathComponent(".build/debug/tokentop").path
+    }
+
+    @discardableResult
+    func tmux(_ args: [String]) throws -> (status: Int32, out: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["tmux", "-L", socket] + args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = Pipe()
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Starts a shell in a `width`×`height` session and runs `command` in it, so that after the
+    /// program exits the shell is still there to prove the terminal is usable.
+    func start(_ command: String, width: Int = 120, height: Int = 40, env: [String: String] = [:]) throws {
+        var envArgs: [String] = []
+        for (k, v) in env { envArgs += ["-e", "\(k)=\(v)"] }
+        try tmux(["-f", "/dev/null", "new-session", "-d", "-s", session, "-x", "\(width)", "-y", "\(height)"] + envArgs + ["sh"])
+        try tmux(["set-option", "-t", session, "status", "off"])
+        started = true
+        try send(literal: command)
+        try send(keys: "Enter")
+    }
+
+    func send(keys: String...) throws { try tmux(["send-keys", "-t", session] + keys) }
+    func send(literal: String) throws { try tmux(["send-keys", "-t", session, "-l", literal]) }
+
+    /// The visible screen as text.
+    func capture(colors: Bool = false) throws -> String {
+        try tmux(["capture-pane", "-t", session, "-p"] + (colors ? ["-e"] : [])).out
+    }
+
+    func resize(width: Int, height: Int) throws {
+        try tmux(["resize-window", "-t", session, "-x", "\(width)", "-y", "\(height)"])
+    }
+
+    /// Polls the screen until `predicate` holds; fails the test with the last screen otherwise.
+    @discardableResult
+    func waitFor(_ what: String, timeout: TimeInterval = 15, sourceLocation: SourceLocation = #_sourceLocation,
+                 _ predicate: (String) -> Bool) async throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var screen = ""
+        while Date() < deadline {
+            screen = try capture()
+            if predicate(screen) { return screen }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("timed out after \(timeout)s waiting for \(what); screen was:\n\(screen)", sourceLocation: sourceLocation)
+        throw TimeoutError()
+    }
+
+    func waitFor(text: String, timeout: TimeInterval = 15, sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        try await waitFor("\"\(text)\"", timeout: timeout, sourceLocation: sourceLocation) { $0.contains(text) }
+    }
+
+    func stop() {
+        if started { _ = try? tmux(["kill-server"]) }
+        started = false
+    }
+
+    deinit { stop() }
+
+    struct TimeoutError: Error {}
+}
