@@ -14,12 +14,15 @@ public final class AHCTransport: HTTPTransport {
     /// - Parameters:
     ///   - connectTimeout: TCP connect limit (1–2 s keeps a dead server from stalling a row).
     ///   - followRedirects: Go's client follows up to 10 redirects; the token request does too.
+    ///   - retryConnects: AHC's pool retries a failed connect (a refused one included) until the
+    ///     connect timeout; false fails at the first refusal, as Go's client does (test calls).
     public init(connectTimeout: Duration = .seconds(2), followRedirects: Bool = true, insecure: Bool = false,
-                caFile: String? = nil) throws {
+                caFile: String? = nil, retryConnects: Bool = true) throws {
         var config = HTTPClient.Configuration()
         config.timeout.connect = .nanoseconds(connectTimeout.components.seconds * 1_000_000_000 + connectTimeout.components.attoseconds / 1_000_000_000)
         config.redirectConfiguration = followRedirects ? .follow(max: 10, allowCycles: false) : .disallow
         config.decompression = .disabled
+        config.connectionPool.retryConnectionEstablishment = retryConnects
         var tls = TLSConfiguration.makeClientConfiguration()
         if insecure { tls.certificateVerification = .none }
         if let caFile {
@@ -89,7 +92,8 @@ public final class AHCTransport: HTTPTransport {
         let text = String(describing: error)
         if text.contains("connectTimeout") { return .connectTimeout(hostPort) }
         if text.contains("Connection refused") || text.contains("ECONNREFUSED") || text.contains("connectionRefused") { return .connectionRefused(hostPort) }
-        if text.contains("NXDOMAIN") || text.contains("lookup") || text.contains("getaddrinfo") || text.contains("No address") { return .hostNotFound(hostPort) }
+        if text.contains("NXDOMAIN") || text.contains("lookup") || text.contains("getaddrinfo") || text.contains("No address")
+            || text.contains("UnknownHost") || text.contains("Name or service not known") { return .hostNotFound(hostPort) }
         if let ssl = error as? NIOSSLError { return .tlsFailure(Self.tlsWords(String(describing: ssl))) }
         if text.contains("certificate") || text.contains("SSL") || text.contains("TLS") { return .tlsFailure(Self.tlsWords(text)) }
         return .other(text)

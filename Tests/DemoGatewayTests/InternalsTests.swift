@@ -51,7 +51,7 @@ struct InternalsTests {
                 _ = try await client.postForm(Scenario.hang.tokenPath, "grant_type=client_credentials", timeout: .milliseconds(300))
             }
             let start = ContinuousClock.now
-            while gateway.openConnectionCount > 0, ContinuousClock.now - start < .seconds(5) {
+            while gateway.openConnectionCount > 0, ContinuousClock.now - start < .seconds(15) {
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(gateway.openConnectionCount == 0)

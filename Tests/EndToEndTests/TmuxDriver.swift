@@ -23,17 +23,8 @@ final class TmuxDriver: @unchecked Sendable {
     }
 
     @discardableResult
-    func tmux(_ args: [String]) throws -> (status: Int32, out: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tmux", "-L", socket] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = Pipe()
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    func tmux(_ args: [String], output: Bool = false) throws -> (status: Int32, out: String) {
+        try run(["tmux", "-L", socket] + args)
     }
 
     /// Starts a shell in a `width`×`height` session and runs `command` in it, so that after the
@@ -43,6 +34,8 @@ final class TmuxDriver: @unchecked Sendable {
         for (k, v) in env { envArgs += ["-e", "\(k)=\(v)"] }
         try tmux(["-f", "/dev/null", "new-session", "-d", "-s", session, "-x", "\(width)", "-y", "\(height)"] + envArgs + ["sh"])
         try tmux(["set-option", "-t", session, "status", "off"])
+        // Esc must arrive as Esc at once, not after tmux's 500 ms escape-time.
+        try tmux(["set-option", "-s", "escape-time", "10"])
         started = true
         try send(literal: command)
         try send(keys: "Enter")
@@ -53,7 +46,7 @@ final class TmuxDriver: @unchecked Sendable {
 
     /// The visible screen as text.
     func capture(colors: Bool = false) throws -> String {
-        try tmux(["capture-pane", "-t", session, "-p"] + (colors ? ["-e"] : [])).out
+        try tmux(["capture-pane", "-t", session, "-p"] + (colors ? ["-e"] : []), output: true).out
     }
 
     func resize(width: Int, height: Int) throws {
@@ -87,4 +80,30 @@ final class TmuxDriver: @unchecked Sendable {
     deinit { stop() }
 
     struct TimeoutError: Error {}
+}
+
+/// Runs a command with posix_spawn and waits with waitpid. Foundation's `Process` is avoided on
+/// purpose: its exit notification can stall inside Swift concurrency's thread pool on Linux, and
+/// the tmux server forked by `new-session` would inherit an output pipe and hold it open. Output
+/// goes to a temporary file instead.
+@discardableResult
+func run(_ argv: [String]) throws -> (status: Int32, out: String) {
+    let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("tt-run-\(UUID().uuidString)").path
+    defer { unlink(outPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let cArgs = (["/usr/bin/env"] + argv).map { strdup($0) } + [nil]
+    defer { for a in cArgs { free(a) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, "/usr/bin/env", &actions, nil, cArgs, environ)
+    guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    let exited = (status & 0x7f) == 0
+    return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), out)
 }

@@ -1,0 +1,95 @@
+/// Makes a config that uses `{{ env "NAME" }}` parseable as JSON **without rendering it** and
+/// without moving anything: every byte keeps its offset, so every line:column the parser reports
+/// is the one in the file the user edits.
+///
+/// Why not render with the environment, as the loader does? Lint judges the file, not the
+/// machine it runs on: a secret taken from the environment is exactly what lint recommends, so
+/// it must still be recognisable as "comes from the environment" (and lint must work in CI where
+/// the variables are not set).
+///
+/// - Inside a JSON string, `"client_secret": "{{ env "SECRET" }}"` becomes
+///   `"{{ env 'SECRET' }}"`: the quotes around the name turn into apostrophes, so the string is
+///   valid and its value still shows `{{` (see `isTemplated`).
+/// - Outside a string (`"port": {{ env "PORT" }}`) the action becomes `null` padded with blanks:
+///   lint treats `null` as absent, which is the least surprising guess for an unknown value.
+///
+/// Only the exact `{{ env "NAME" }}` form is touched (the one `ConfigLoader` renders); any other
+/// Go template stays as it is and fails to parse, and the loader then explains "render it first".
+enum TemplateNeutralizer {
+    /// The neutralised bytes and how many actions were neutralised (0: the input unchanged).
+    static func neutralize(_ input: [UInt8]) -> (bytes: [UInt8], actions: Int) {
+        // Cheap exit for the common case: no `{{` at all.
+        guard input.indices.dropLast().contains(where: { input[$0] == brace && input[$0 + 1] == brace }) else {
+            return (input, 0)
+        }
+        var out = input
+        var actions = 0
+        var inString = false
+        var i = 0
+        let n = input.count
+        while i < n {
+            let b = input[i]
+            if b == brace, i + 1 < n, input[i + 1] == brace, let action = envAction(input, at: i) {
+                actions += 1
+                if inString {
+                    out[action.openQuote] = apostrophe
+                    out[action.closeQuote] = apostrophe
+                    // Blanks inside the action may be line breaks, which a JSON string can't hold.
+                    for k in i..<action.end where out[k] == 0x0A || out[k] == 0x0D || out[k] == 0x09 { out[k] = space }
+                } else {
+                    let literal = Array("null".utf8)
+                    var k = i
+                    for c in literal { out[k] = c; k += 1 }
+                    // Keep line breaks so later line numbers stay right.
+                    while k < action.end { if out[k] != 0x0A { out[k] = space }; k += 1 }
+                }
+                i = action.end
+                continue
+            }
+            if inString {
+                if b == backslash { i += 2; continue }
+                if b == quote { inString = false }
+            } else if b == quote {
+                inString = true
+            }
+            i += 1
+        }
+        return (out, actions)
+    }
+
+    /// True when a string value came from a neutralised (or any other) template action.
+    static func isTemplated(_ s: String) -> Bool { s.contains("{{") }
+
+    private static let brace = UInt8(ascii: "{"), quote = UInt8(ascii: "\""), apostrophe = UInt8(ascii: "'")
+    private static let backslash = UInt8(ascii: "\\"), space = UInt8(ascii: " ")
+
+    /// `{{ env "NAME" }}` at `start`, with the same grammar as the loader's renderer: blanks
+    /// (space, tab, CR, LF) where Go allows them, `env` followed by at least one blank, a
+    /// double-quoted name without backslashes or line breaks.
+    private static func envAction(_ t: [UInt8], at start: Int) -> (end: Int, openQuote: Int, closeQuote: Int)? {
+        let n = t.count
+        func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+        var i = start + 2
+        while i < n && isBlank(t[i]) { i += 1 }
+        for c in "env".utf8 {
+            guard i < n, t[i] == c else { return nil }
+            i += 1
+        }
+        let blanks = i
+        while i < n && isBlank(t[i]) { i += 1 }
+        guard i > blanks, i < n, t[i] == quote else { return nil }
+        let open = i
+        i += 1
+        let nameStart = i
+        while i < n && t[i] != quote {
+            if t[i] == backslash || t[i] == 0x0A { return nil }
+            i += 1
+        }
+        guard i < n, i > nameStart else { return nil }
+        let close = i
+        i += 1
+        while i < n && isBlank(t[i]) { i += 1 }
+        guard i + 1 < n, t[i] == UInt8(ascii: "}"), t[i + 1] == UInt8(ascii: "}") else { return nil }
+        return (i + 2, open, close)
+    }
+}
