@@ -32,6 +32,12 @@ struct NetworkOptions: ParsableArguments {
         guard concurrency >= 1, concurrency <= 1024 else { throw ValidationError("--concurrency must be between 1 and 1024") }
     }
     var duration: Duration { .milliseconds(Int64(timeout * 1000)) }
+
+    /// The one place transports are made, so TLS options (CA file, the config's
+    /// allow_insecure_connections) apply to every command alike.
+    func tokenTransport(for cfg: GatewayConfiguration) throws -> AHCTransport {
+        try AHCTransport(insecure: cfg.allowInsecureConnections)
+    }
 }
 
 /// One row of `check`.
@@ -63,7 +69,7 @@ struct CheckRow: Encodable {
 }
 
 func runCheck(_ cfg: GatewayConfiguration, network: NetworkOptions, json: Bool, verbose: Bool) async throws -> Int32 {
-    let transport = try AHCTransport(insecure: cfg.allowInsecureConnections)
+    let transport = try network.tokenTransport(for: cfg)
     var policy = RefreshPolicy()
     policy.maxConcurrent = network.concurrency
     let manager = TokenManager(routes: cfg.routes, fetcher: TokenFetcher(transport: transport, timeout: network.duration), policy: policy)

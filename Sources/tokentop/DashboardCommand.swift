@@ -87,7 +87,7 @@ func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options:
     if cfg.allowInsecureConnections {
         logger?.warning("allow_insecure_connections is true in \(cfg.file): TLS certificates are not verified")
     }
-    let transport = try AHCTransport(insecure: cfg.allowInsecureConnections)
+    let transport = try network.tokenTransport(for: cfg)
     var policy = RefreshPolicy()
     policy.maxConcurrent = network.concurrency
     let manager = TokenManager(routes: cfg.routes, fetcher: TokenFetcher(transport: transport, timeout: network.duration), policy: policy)
