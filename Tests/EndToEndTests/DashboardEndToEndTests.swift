@@ -169,6 +169,20 @@ import Testing
         }
     }
 
+    @Test func unknownTermIsAnErrorMessageNotACrash() async throws {
+        let demo = try await DemoGateway.start()
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("tt-term-\(UUID().uuidString.prefix(8)).json").path
+        try demo.writeConfig(to: config)
+        let tmux = TmuxDriver()
+        defer { tmux.stop(); unlink(config) }
+        try tmux.start("TERM=no-such-terminal \(TmuxDriver.binary) \(config); echo \"exit=$?\"")
+        let s = try await tmux.waitFor(text: "exit=")
+        #expect(s.contains("no-such-terminal"), "the message names the terminal type: \(s)")
+        #expect(!s.contains("exit=0"))
+        #expect(!s.contains("Fatal error"))
+        try await demo.shutdown()
+    }
+
     @Test func notATerminalPointsToCheck() throws {
         let r = try run(["sh", "-c", "'\(TmuxDriver.binary)' demo 2>&1 </dev/null | cat; exit ${PIPESTATUS:-0}"])
         #expect(r.out.contains("tokentop check"), "\(r.out)")
