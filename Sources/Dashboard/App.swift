@@ -1,3 +1,4 @@
+import ConfigLint
 import Foundation
 import GatewayConfig
 import TokenKit
@@ -18,10 +19,19 @@ public struct DashboardContext: Sendable {
     /// NO_COLOR / --no-color: the view must still show every state in words/glyphs.
     public var monochrome: Bool
     public var policy: RefreshPolicy
+    /// `tokentop lint` findings for the file, known at start (in file order; a finding names its
+    /// rows in `routeIDs`, root-level ones name none). Findings that arrive later come as
+    /// `Msg.lint` and replace these.
+    public var findings: [Finding]
+    /// The `{placeholders}` of a route's url_pattern that a test call must ask for (the runtime
+    /// passes `BackendCallBuilder.placeholders(in:)`). Asked once per `t`, for one route.
+    public var placeholders: @Sendable (Route) -> [CallPlaceholder]
     public init(file: String, gatewayName: String?, routes: [Route], entryForRoute: [Int: Int], readonly: Bool = false,
-                monochrome: Bool = false, policy: RefreshPolicy = RefreshPolicy()) {
+                monochrome: Bool = false, policy: RefreshPolicy = RefreshPolicy(), findings: [Finding] = [],
+                placeholders: @escaping @Sendable (Route) -> [CallPlaceholder] = { _ in [] }) {
         self.file = file; self.gatewayName = gatewayName; self.routes = routes; self.entryForRoute = entryForRoute
         self.readonly = readonly; self.monochrome = monochrome; self.policy = policy
+        self.findings = findings; self.placeholders = placeholders
     }
 }
 
@@ -34,11 +44,22 @@ public enum Msg: Sendable {
     case tokens([TokenEntrySnapshot], events: [Attempt])
     /// A refresh the user asked for finished (for the flash line).
     case refreshFinished(entryID: Int, attempt: Attempt?)
+    /// Lint findings for the file (the runtime lints in the background and sends them once);
+    /// they replace `DashboardContext.findings`.
+    case lint([Finding])
+    /// A test call asked for with `Effect.testCall`/`.refreshAndCall` ended (answered, failed,
+    /// or was never sent); `report.callID` says which.
+    case callFinished(CallReport)
 }
 
 /// What the runtime must do after an update. Nothing in Dashboard waits on the network.
 public enum Effect: Sendable, Hashable {
     case refresh(entryID: Int)
     case refreshAll
+    /// Test-call a backend: ensure the route's token (fetch one if there is no usable token),
+    /// build the request as the gateway would and send it; answer with `Msg.callFinished`.
+    case testCall(CallSpec)
+    /// The same after the backend rejected the token: force a fresh token first, then call.
+    case refreshAndCall(CallSpec)
     case quit
 }

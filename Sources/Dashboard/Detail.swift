@@ -24,8 +24,13 @@ extension DashboardModel {
         var left = DetailBuilder(width: leftWidth)
         var right = DetailBuilder(width: rightWidth)
         var bottom = DetailBuilder(width: width)
+        var lintPart = DetailBuilder(width: width)
         addRoute(route, to: &left)
         addCredential(route, to: &left)
+        addLastCall(route, to: &left)
+        // The findings in full go last (full width, so they wrap least) and the route section
+        // says they are there: the token and its attempts keep the first page.
+        addLint(route, to: &lintPart)
         if let creds = route.credentials, !creds.isDisabled {
             let entry = context.entryForRoute[route.id].flatMap { entries[$0] }
             addToken(route, entry: entry, to: &right)
@@ -56,6 +61,7 @@ extension DashboardModel {
             append(right.lines)
         }
         append(bottom.lines)
+        append(lintPart.lines)
         return out
     }
 
@@ -78,6 +84,8 @@ extension DashboardModel {
             b.kv(k == 0 ? "headers" : "", [Span(Text.oneLine(h.name) + ": ", Theme.bold), Span(Text.oneLine(h.value)), Span(" (\(scope))", Theme.dim)])
         }
         if !route.otherModifiers.isEmpty { b.kv("other modifiers", route.otherModifiers.joined(separator: ", ")) }
+        let lintCount = lintSummary(forRoute: route.id)
+        if !lintCount.isEmpty { b.kv("lint", lintCount + [Span("  see below", Theme.dim)]) }
     }
 
     private func addCredential(_ route: Route, to b: inout DetailBuilder) {
@@ -106,6 +114,17 @@ extension DashboardModel {
         }
         if creds.isDisabled {
             b.wrapped("is_disabled", "true: the gateway fetches no token and calls this backend without one", style: Theme.warning)
+        }
+    }
+
+    private func addLastCall(_ route: Route, to b: inout DetailBuilder) {
+        let pending = callsPending[route.id] != nil
+        guard pending || callReports[route.id] != nil else { return }
+        b.section("Test call")
+        if pending { b.kv("last", Self.pendingCallText, Style(fg: .cyan)) }
+        if let r = callReports[route.id] {
+            b.wrapped(pending ? "before" : "last", Text.oneLine(r.summary), style: Self.callStyle(r))
+            if let e = r.authError { b.kv("WWW-Authenticate", "error=\(Text.oneLine(e))", Theme.warning) }
         }
     }
 
@@ -297,7 +316,7 @@ extension DashboardModel {
         var hints = [Hint(key: "↑↓", text: "scroll")]
         if hasToken { hints.append(Hint(key: "v", text: revealed ? "hide token" : "reveal token")) }
         if canRefresh { hints.append(Hint(key: "r", text: "refresh", disabled: ro)) }
-        hints += [Hint(key: "Esc", text: "close"), Hint(key: "?", text: "help")]
+        hints += [Hint(key: "t", text: "call", disabled: ro), Hint(key: "Esc", text: "close"), Hint(key: "?", text: "help")]
         drawHints(into: &screen, row: size.height - 1, hints: hints)
     }
 }
@@ -342,6 +361,13 @@ struct DetailBuilder {
 
     mutating func kv(_ label: String, _ value: String, _ style: Style = .plain) { kv(label, [Span(value, style)]) }
 
+    /// A styled label (a severity) in the label column.
+    mutating func kv(_ label: Line, _ value: Line) {
+        let pad = max(0, DashboardModel.labelWidth - label.width)
+        lines.append([Span(String(repeating: " ", count: DashboardModel.indent))] + label
+                     + [Span(String(repeating: " ", count: pad + 1))] + value)
+    }
+
     mutating func raw(_ line: Line) { lines.append(line) }
 
     /// Values that must not lose their end (URLs, ids): hard-wrapped over at most 3 rows.
@@ -351,6 +377,11 @@ struct DetailBuilder {
             let last = k == 2 && pieces.count > 3
             kv(k == 0 ? label : "", last ? DisplayWidth.truncate(p + "…", to: valueWidth) : p, style)
         }
+    }
+
+    /// Prose shown in full (lint explanations): word-wrapped, no row limit.
+    mutating func prose(_ label: String, _ value: String, style: Style = .plain) {
+        for (k, p) in Text.wordWrap(value, width: valueWidth).enumerated() { kv(k == 0 ? label : "", p, style) }
     }
 
     /// Prose that deserves all its words (descriptions, server messages): wrapped, at most 4 rows.

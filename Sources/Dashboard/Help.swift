@@ -1,3 +1,4 @@
+import ConfigLint
 import Foundation
 import TokenKit
 
@@ -35,15 +36,30 @@ extension DashboardModel {
             key("Enter", "details of the selected row"),
             key("r", "refresh the selected row's token now", disabled: ro),
             key("R", "refresh all tokens (asks y/n first)", disabled: ro),
+            key("t", "test-call the row's backend", disabled: ro),
             key("/", "filter: type, Enter keeps it, Esc clears"),
             key("s  S", "next sort column / reverse the order"),
             key("e", "event log: every fetch, newest first"),
+            key("L", "lint: what the gateway gets wrong here"),
             key("?", "this help"),
             key("q  Ctrl-C", "quit (q and Esc close a pane first)"),
             title("Details pane"),
             key("v", "reveal / hide the token (hidden again on close)"),
+            key("t", "test-call this backend", disabled: ro),
             key("↑ ↓  PgUp PgDn", "scroll"),
             key("Esc  q  Enter", "close"),
+            title("Test call prompt"),
+            key("Enter", "next field; on the last one, call"),
+            key("Tab  ↑ ↓", "move between fields"),
+            key("← →  1-9", "choose the host (backends with several)"),
+            key("⌫  Ctrl-U", "delete a character / clear the field"),
+            key("Esc", "cancel (values are remembered per row once sent)"),
+            title("Response pane"),
+            key("/", "filter the lines (body, headers); Esc clears"),
+            key("r", "new token, call again after 401/403", disabled: ro),
+            key("t", "call again (the prompt, prefilled)", disabled: ro),
+            key("↑ ↓  PgUp PgDn", "scroll"),
+            key("Esc  q", "close; the call goes on in the background"),
             title("States"),
         ]
         let states: [TokenState] = [.valid, .expiring, .expired, .failed, .fetching, .notFetched, .noExpiry, .unprotected, .disabled]
@@ -53,6 +69,10 @@ extension DashboardModel {
             row += [Span(s.label, s.style), Span("  ")]
         }
         lines.append(row)
+        lines.append(title("Lint marks (first column)"))
+        var marks: Line = [Span("  ")]
+        for sev in Finding.Severity.allCases { marks += [Span(sev.glyph + " " + sev.label, sev.style), Span("  ")] }
+        lines.append(marks)
         return lines
     }
 

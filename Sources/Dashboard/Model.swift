@@ -1,3 +1,4 @@
+import ConfigLint
 import Foundation
 import GatewayConfig
 import TokenKit
@@ -14,6 +15,13 @@ public enum Mode: Sendable, Hashable {
     case events
     /// "Refresh all N tokens? y/n".
     case confirmRefreshAll
+    /// The test-call prompt (`t`): placeholder values, host, body; drawn over the mode it was
+    /// opened from.
+    case callPrompt
+    /// A test call's response (or the wait for it).
+    case response
+    /// Every lint finding of the file (`L`).
+    case lint
 }
 
 /// What the table can be ordered by; `s` cycles through them in this order.
@@ -95,6 +103,24 @@ public struct DashboardModel: Sendable {
     public internal(set) var eventScroll = 0
     public internal(set) var helpScroll = 0
 
+    // MARK: Test calls and lint
+
+    /// The open test-call prompt.
+    public internal(set) var callForm: CallForm?
+    /// The mode the prompt was opened from (table, detail or response pane).
+    public internal(set) var promptReturnMode: Mode = .table
+    /// The response pane (kept after closing, so the last call's pane can be reopened).
+    public internal(set) var pane: ResponsePane?
+    /// Values typed for each route's last call, to prefill the next prompt.
+    public internal(set) var callMemory: [Int: CallMemory] = [:]
+    /// Each route's last answered call (the table's CALL column).
+    public internal(set) var callReports: [Int: CallReport] = [:]
+    /// Route id → id of its call in flight.
+    public internal(set) var callsPending: [Int: Int] = [:]
+    public internal(set) var nextCallID = 1
+    var lint = LintIndex()
+    public internal(set) var lintScroll = 0
+
     // MARK: Caches (recomputed by update, read by view)
 
     /// Route positions (indices into `context.routes`) in display order after filter and sort.
@@ -149,6 +175,7 @@ public struct DashboardModel: Sendable {
         contentWidths = w
         selectedRouteID = routes.first?.id
         self.events = events
+        if !context.findings.isEmpty { setFindings(context.findings) }
         setEntries(entries)
         recomputeStates()
         rebuildVisible()
@@ -244,6 +271,8 @@ public struct DashboardModel: Sendable {
         if rowStates[i].rawValue.contains(needle) { return true }
         let r = context.routes[i]
         if let eid = context.entryForRoute[r.id], let e = errorHaystacks[eid], e.contains(needle) { return true }
+        if let codes = lint.codes[i], codes.contains(needle) { return true }
+        if let report = callReports[r.id], report.statusSummary.lowercased().contains(needle) { return true }
         return false
     }
 
@@ -350,4 +379,6 @@ struct ContentWidths: Sendable, Hashable {
     var backend = 0
     var client = 0
     var error = 0
+    /// Widest CALL cell; 0 until the first test call (then the column appears).
+    var call = 0
 }

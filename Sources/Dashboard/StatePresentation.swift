@@ -113,4 +113,6 @@ enum Theme {
     static let warning = Style(fg: .yellow, bold: true)
     static let revealWarning = Style(fg: .red, bold: true, reverse: true)
     static let readonlyTag = Style(fg: .yellow, bold: true, reverse: true)
+    /// A filter match in the response pane.
+    static let match = Style(fg: .yellow, bold: true, reverse: true)
 }

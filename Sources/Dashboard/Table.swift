@@ -6,7 +6,7 @@ import TokenKit
 /// while their minimum widths fit, then the spare width is shared out evenly up to each column's
 /// widest content.
 enum Column: CaseIterable, Hashable {
-    case state, expires, endpoint, backend, client, refreshed, error
+    case state, expires, endpoint, backend, client, call, refreshed, error
 
     var title: String {
         switch self {
@@ -15,13 +15,16 @@ enum Column: CaseIterable, Hashable {
         case .endpoint: "ENDPOINT"
         case .backend: "BACKEND"
         case .client: "CLIENT"
+        case .call: "CALL"
         case .refreshed: "REFRESHED"
         case .error: "LAST ERROR"
         }
     }
 
     /// Most important first: the rest are dropped, from the end, when the terminal is narrow.
-    static let priority: [Column] = [.state, .expires, .endpoint, .client, .error, .backend, .refreshed]
+    /// CALL exists only once a test call was made in the session; it then comes before LAST
+    /// ERROR (the operator is testing, and the state column still says `failed`).
+    static let priority: [Column] = [.state, .expires, .endpoint, .client, .call, .error, .backend, .refreshed]
 
     /// Smallest width worth showing. State and expiry are fixed: their content has a known maximum
     /// (`– unprotected`, `EXPIRES ▲`).
@@ -32,6 +35,7 @@ enum Column: CaseIterable, Hashable {
         case .endpoint: 16
         case .backend: 22
         case .client: 12
+        case .call: 8
         case .refreshed: 10
         case .error: 14
         }
@@ -79,13 +83,15 @@ struct ColumnLayout: Equatable {
     /// No flexible column grows past this, so a 300-character URL can't push others off screen.
     static let cap = 60
 
-    static func make(width: Int, content: ContentWidths) -> ColumnLayout {
+    /// - Parameter margin: leading columns (2 when rows carry a lint marker).
+    static func make(width: Int, content: ContentWidths, margin: Int = ColumnLayout.margin) -> ColumnLayout {
         let available = width - margin
         var chosen: [Column] = []
         func need(_ cols: [Column], comfortable: Bool) -> Int {
             cols.reduce(0) { $0 + (comfortable ? $1.comfortable : $1.minWidth) } + gap * max(0, cols.count - 1)
         }
         for c in Column.priority {
+            if c == .call && content.call == 0 { continue }
             let with = chosen + [c]
             if need(with, comfortable: !c.isEssential) <= available { chosen = with }
         }
@@ -98,6 +104,7 @@ struct ColumnLayout: Equatable {
             case .backend: return max(c.minWidth, min(cap, content.backend))
             case .client: return max(c.minWidth, min(cap, content.client))
             case .error: return max(c.minWidth, min(cap, content.error))
+            case .call: return max(c.minWidth, min(18, content.call))
             case .state, .expires, .refreshed: return c.minWidth
             }
         }
@@ -119,7 +126,7 @@ struct ColumnLayout: Equatable {
             widths[pick]! += 1; spare -= 1
         }
         // Left over: the last flexible column absorbs it (its text can use it; otherwise it's margin).
-        if spare > 0, let last = order.last(where: { $0 != .state && $0 != .expires && $0 != .refreshed }) {
+        if spare > 0, let last = order.last(where: { $0 != .state && $0 != .expires && $0 != .refreshed && $0 != .call }) {
             widths[last]! += spare
         }
         var x = margin
@@ -135,7 +142,7 @@ extension DashboardModel {
     @discardableResult
     func drawTable(into screen: inout Screen, top: Int, rows: Int, scroll: Int) -> Int {
         let width = screen.size.width
-        let layout = ColumnLayout.make(width: width, content: contentWidths)
+        let layout = ColumnLayout.make(width: width, content: contentWidths, margin: lint.hasRowMarkers ? 2 : ColumnLayout.margin)
         // Column header.
         screen.fill(row: top - 1, style: Theme.columnHeader)
         for (c, x, w) in layout.columns {
@@ -165,6 +172,7 @@ extension DashboardModel {
         let state = rowStates[i]
         let eid = context.entryForRoute[route.id]
         let entry = eid.flatMap { entries[$0] }
+        if i < lint.worst.count, let sev = lint.worst[i] { screen.put(sev.glyph, row: row, col: 0, style: sev.style) }
         for (c, x, w) in layout.columns {
             switch c {
             case .state:
@@ -188,6 +196,12 @@ extension DashboardModel {
                 let idWidth = max(1, w - DisplayWidth.of(mark))
                 let end = screen.put(creds.clientID, row: row, col: x, style: style, maxWidth: idWidth)
                 if !mark.isEmpty { screen.put(mark, row: row, col: end, style: Theme.warning, maxWidth: x + w - end) }
+            case .call:
+                if callsPending[route.id] != nil {
+                    screen.put(Self.pendingCallText, row: row, col: x, style: Style(fg: .cyan), maxWidth: w)
+                } else if let r = callReports[route.id] {
+                    screen.put(Self.callCellText(r), row: row, col: x, style: Self.callStyle(r), maxWidth: w)
+                }
             case .refreshed:
                 if let t = entry?.lastSuccessAt {
                     screen.put(DisplayWidth.pad(Text.age(now.timeIntervalSince(t)), to: w, alignRight: true), row: row, col: x, style: Theme.dim)

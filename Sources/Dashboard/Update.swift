@@ -21,6 +21,13 @@ public func update(_ model: inout DashboardModel, _ msg: Msg) -> [Effect] {
     case .refreshFinished(let entryID, let attempt):
         model.showRefreshResult(entryID: entryID, attempt: attempt)
         return []
+    case .lint(let findings):
+        model.setFindings(findings)
+        if !model.filter.isEmpty { model.rebuildVisible() }
+        return []
+    case .callFinished(let report):
+        model.showCallResult(report)
+        return []
     case .key(let key):
         return model.handle(key)
     }
@@ -89,6 +96,9 @@ extension DashboardModel {
         case .events: return handleEventsKey(key)
         case .help: return handleHelpKey(key)
         case .confirmRefreshAll: return handleConfirmKey(key)
+        case .callPrompt: return handlePromptKey(key)
+        case .response: return handleResponseKey(key)
+        case .lint: return handleLintKey(key)
         }
     }
 
@@ -132,6 +142,9 @@ extension DashboardModel {
             rebuildVisible()
         case .char("e"):
             mode = .events; eventScroll = 0
+        case .char("t"): return startCall()
+        case .char("L"):
+            mode = .lint; lintScroll = 0
         case .char("?"): openHelp()
         default: break
         }
@@ -161,7 +174,7 @@ extension DashboardModel {
         rebuildVisible()
     }
 
-    private mutating func openHelp() {
+    mutating func openHelp() {
         helpReturnMode = mode
         mode = .help
         helpScroll = 0
@@ -186,6 +199,7 @@ extension DashboardModel {
         case .end, .char("G"): detailScroll = Int.max / 2
         case .char("v"): revealed.toggle()
         case .char("r"): return refreshSelected()
+        case .char("t"): return startCall()
         case .char("?"): openHelp()
         default: break
         }

@@ -22,12 +22,15 @@ public func view(_ model: DashboardModel, size: Size) -> Screen {
             model.drawDetail(into: &screen)
         case .events:
             model.drawEvents(into: &screen)
+        case .response:
+            model.drawResponse(into: &screen)
+        case .lint:
+            model.drawLint(into: &screen)
+        case .callPrompt:
+            model.drawBase(model.promptReturnMode, into: &screen)
+            model.drawCallPrompt(into: &screen)
         case .help:
-            switch model.helpReturnMode {
-            case .detail: model.drawDetail(into: &screen)
-            case .events: model.drawEvents(into: &screen)
-            default: model.drawMain(into: &screen)
-            }
+            model.drawBase(model.helpReturnMode, into: &screen)
             model.drawHelp(into: &screen)
         }
     }
@@ -62,6 +65,19 @@ private func drawTooSmall(into screen: inout Screen) {
 }
 
 extension DashboardModel {
+    /// The screen an overlay (help, prompt) is drawn over.
+    func drawBase(_ mode: Mode, into screen: inout Screen) {
+        switch mode {
+        case .detail: drawDetail(into: &screen)
+        case .events: drawEvents(into: &screen)
+        case .response: drawResponse(into: &screen)
+        case .lint: drawLint(into: &screen)
+        default: drawMain(into: &screen)
+        }
+        // The overlay decides where the cursor goes.
+        screen.cursor = nil
+    }
+
     // MARK: Main screen
 
     func drawMain(into screen: inout Screen) {
@@ -79,6 +95,12 @@ extension DashboardModel {
         let width = screen.size.width
         // Line 1: name, gateway, file ……… [READ-ONLY] clock.
         var right: Line = []
+        if !lint.isEmpty {
+            // Words while the file name keeps 30 columns, else glyphs and numbers.
+            var count = lintCountLine(compact: false)
+            if width - count.width - 16 - 3 < 30 { count = lintCountLine(compact: true) }
+            right += count + [Span("  ")]
+        }
         if context.readonly { right += [Span(" READ-ONLY ", Theme.readonlyTag), Span("  ")] }
         right.append(Span(Text.clock(now) + " UTC", Theme.bold))
         let rightW = right.width
@@ -188,9 +210,11 @@ extension DashboardModel {
         }
         if mode == .confirmRefreshAll { return [Hint(key: "y", text: "refresh all"), Hint(key: "n", text: "cancel")] }
         let ro = context.readonly
-        return [Hint(key: "?", text: "help"), Hint(key: "/", text: "filter"), Hint(key: "r", text: "refresh", disabled: ro),
-                Hint(key: "R", text: "all", disabled: ro), Hint(key: "Enter", text: "details"), Hint(key: "e", text: "events"),
-                Hint(key: "s", text: "sort"), Hint(key: "q", text: "quit")]
+        var hints = [Hint(key: "?", text: "help"), Hint(key: "/", text: "filter"), Hint(key: "t", text: "call", disabled: ro),
+                     Hint(key: "r/R", text: "refresh", disabled: ro), Hint(key: "Enter", text: "details"), Hint(key: "e", text: "events")]
+        if !lint.isEmpty { hints.append(Hint(key: "L", text: "lint")) }
+        hints += [Hint(key: "s", text: "sort"), Hint(key: "q", text: "quit")]
+        return hints
     }
 
     /// The bottom line: `key text` pairs, only whole ones (a cut hint is worse than none).

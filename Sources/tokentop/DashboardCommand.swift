@@ -1,4 +1,6 @@
 import ArgumentParser
+import BackendCall
+import ConfigLint
 import Dashboard
 import Foundation
 import GatewayConfig
@@ -9,7 +11,7 @@ import TerminalCurses
 import TokenKit
 
 struct DashboardOptions: ParsableArguments {
-    @Flag(help: "Disable the refresh keys (r, R): watch only.") var readonly = false
+    @Flag(help: "Disable the keys that act: refresh (r, R) and test calls (t). Watch only.") var readonly = false
     @Flag(name: .customLong("no-color"), help: "Monochrome screen (also when NO_COLOR is set).") var noColor = false
     @Flag(help: "Report mouse clicks and the wheel (takes over the terminal's own selection).") var mouse = false
     @Option(help: "Write logs (every token attempt) to this file; nothing is written to the terminal.")
@@ -93,8 +95,28 @@ func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options:
     let manager = TokenManager(routes: cfg.routes, fetcher: TokenFetcher(transport: transport, timeout: network.duration), policy: policy)
     let context = DashboardContext(file: cfg.file, gatewayName: cfg.name, routes: cfg.routes,
                                    entryForRoute: await manager.routeEntryMap(), readonly: options.readonly,
-                                   monochrome: monochrome, policy: policy)
+                                   monochrome: monochrome, policy: policy,
+                                   placeholders: { route in
+                                       BackendCallBuilder.placeholders(in: route).map {
+                                           CallPlaceholder(name: $0.name, note: $0.note, isRuntimeOnly: $0.isRuntimeOnly)
+                                       }
+                                   })
+    // Test calls: as `tokentop call` does, never following redirects in the transport (BackendCaller
+    // stops at one to another host so the token can't leak) and failing at the first refused connect.
+    let backendTransport = try AHCTransport(connectTimeout: .seconds(2), followRedirects: false, insecure: cfg.allowInsecureConnections,
+                                            retryConnects: false)
+    // --timeout is about token requests (often lowered to fail fast on a hanging IdP); a backend
+    // under test gets at least `tokentop call`'s default. Nothing waits on it: the pane counts.
+    let caller = DashboardCaller(routes: cfg.routes, manager: manager, transport: backendTransport,
+                                 timeout: max(network.duration, .seconds(10)), logger: logger)
     let inbox = Inbox()
+    // Lint once, off the UI's way: a 10k-backend config takes seconds, and the table must not
+    // wait for it. Findings arrive as a message; a file lint can't read gives none.
+    let file = cfg.file
+    let linter = Task.detached(priority: .utility) {
+        let findings = (try? ConfigLinter.lint(path: file))?.findings ?? []
+        if !findings.isEmpty { inbox.post(.lint(findings)) }
+    }
     let pump = SnapshotPump(manager: manager, inbox: inbox)
     let events = await manager.subscribe()
     let forwarder = Task {
@@ -115,7 +137,8 @@ func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options:
     // curses lives on its own thread: it blocks in its input wait and must never hop threads.
     let outcome: Result<Void, TerminalError> = await withCheckedContinuation { cont in
         let thread = Thread {
-            cont.resume(returning: uiLoop(context: context, manager: manager, inbox: inbox, pump: pump, monochrome: monochrome, mouse: options.mouse))
+            cont.resume(returning: uiLoop(context: context, manager: manager, caller: caller, inbox: inbox, pump: pump,
+                                          monochrome: monochrome, mouse: options.mouse))
         }
         thread.name = "tokentop-ui"
         thread.stackSize = 8 << 20
@@ -123,7 +146,9 @@ func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options:
     }
     scheduler.cancel()
     forwarder.cancel()
+    linter.cancel()
     await transport.shutdown()
+    await backendTransport.shutdown()
     logger?.info("dashboard stopped")
     if case .failure(let e) = outcome {
         stderr("tokentop: \(e)")
@@ -134,7 +159,7 @@ func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options:
 
 /// The UI loop: drain messages, tick the clock on whole seconds, draw (only changed cells reach
 /// the terminal), wait for a key or a wake-up. Runs on one thread from start to stop.
-private func uiLoop(context: DashboardContext, manager: TokenManager, inbox: Inbox, pump: SnapshotPump,
+private func uiLoop(context: DashboardContext, manager: TokenManager, caller: DashboardCaller, inbox: Inbox, pump: SnapshotPump,
                     monochrome: Bool, mouse: Bool) -> Result<Void, TerminalError> {
     let terminal: CursesTerminal
     do { terminal = try CursesTerminal(monochrome: monochrome, mouse: mouse) } catch { return .failure(error) }
@@ -156,6 +181,14 @@ private func uiLoop(context: DashboardContext, manager: TokenManager, inbox: Inb
                 }
             case .refreshAll:
                 Task { await manager.refreshAll(); await pump.publish() }
+            case .testCall(let spec), .refreshAndCall(let spec):
+                let fresh: Bool
+                if case .refreshAndCall = e { fresh = true } else { fresh = false }
+                Task {
+                    let report = await caller.run(spec, newToken: fresh)
+                    inbox.post(.callFinished(report))
+                    await pump.publish()
+                }
             }
         }
         return false
@@ -179,6 +212,115 @@ private func uiLoop(context: DashboardContext, manager: TokenManager, inbox: Inb
         if terminal.inputClosed { break }
     }
     return .success(())
+}
+
+/// Runs the dashboard's test calls: the token comes from the dashboard's own TokenManager (fetched
+/// when there is no usable one, or forced after the backend rejected it), the request is built and
+/// sent by BackendCall exactly as `tokentop call` does, and the answer is reduced to a
+/// `CallReport` — masked, bounded, safe to keep in the model.
+struct DashboardCaller: Sendable {
+    let routes: [Int: Route]
+    let manager: TokenManager
+    let transport: AHCTransport
+    let timeout: Duration
+    let logger: Logger?
+
+    init(routes: [Route], manager: TokenManager, transport: AHCTransport, timeout: Duration, logger: Logger?) {
+        var map: [Int: Route] = [:]
+        for r in routes { map[r.id] = r }
+        self.routes = map; self.manager = manager; self.transport = transport; self.timeout = timeout; self.logger = logger
+    }
+
+    func run(_ spec: CallSpec, newToken: Bool) async -> CallReport {
+        guard let route = routes[spec.routeID] else {
+            return Self.notSent(spec, method: "", url: "", "no route with id \(spec.routeID)")
+        }
+        let report = await call(route, spec, newToken: newToken)
+        logger?.info("test call \(route.endpointMethod) \(route.endpoint) → \(report.method) \(report.url): \(report.summary)")
+        return report
+    }
+
+    private func call(_ route: Route, _ spec: CallSpec, newToken: Bool) async -> CallReport {
+        var options = CallOptions(hostIndex: spec.hostIndex, hostOverride: spec.hostOverride, params: spec.params)
+        let method = route.method.uppercased()
+        let pattern = (spec.hostOverride ?? route.hosts.first ?? "") + route.urlPattern
+        if let body = spec.body, !body.isEmpty {
+            if body.hasPrefix("@"), body.count > 1 {
+                let path = NSString(string: String(body.dropFirst())).expandingTildeInPath
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    return Self.notSent(spec, method: method, url: pattern, "cannot read the body file \(path)")
+                }
+                options.body = Array(data)
+            } else {
+                options.body = Array(body.utf8)
+            }
+        }
+        // Built once without a token: a missing value or a bad host needs no token fetch.
+        let draft: BackendRequestPlan
+        do throws(BackendCallError) { draft = try BackendCallBuilder.plan(route: route, options: options, token: nil) } catch {
+            return Self.notSent(spec, method: method, url: pattern, error.description)
+        }
+        var token: AccessToken?
+        var fetched = false
+        if let creds = route.credentials, !creds.isDisabled, let entry = await manager.entryID(forRoute: route.id) {
+            var snap = await manager.snapshot(entry: entry)
+            let usable = snap.map { $0.token != nil && $0.state(at: Date()).isHealthy } ?? false
+            if newToken || !usable {
+                let attempt = await manager.refresh(entry: entry, trigger: .forced)
+                fetched = true
+                snap = await manager.snapshot(entry: entry)
+                if let f = attempt?.failure {
+                    return Self.tokenFailed(spec, draft, "\(f.summary) (client \(creds.clientID), \(creds.tokenURL))")
+                }
+            }
+            guard let t = snap?.token, snap?.state(at: Date()).isHealthy == true else {
+                let why = snap?.lastFailure?.summary ?? "no usable token"
+                return Self.tokenFailed(spec, draft, "\(why) (client \(creds.clientID), \(creds.tokenURL))")
+            }
+            token = t
+        }
+        let plan: BackendRequestPlan
+        do throws(BackendCallError) { plan = try BackendCallBuilder.plan(route: route, options: options, token: token) } catch {
+            return Self.notSent(spec, method: method, url: pattern, error.description)
+        }
+        let result = await BackendCaller(transport: transport, timeout: timeout).call(plan)
+        return Self.report(spec, result, tokenFetched: fetched)
+    }
+
+    static func report(_ spec: CallSpec, _ r: CallResult, tokenFetched: Bool) -> CallReport {
+        let outcome: CallReport.Outcome
+        switch r.outcome {
+        case .response: outcome = .response
+        case .crossHostRedirect(let location): outcome = .redirectNotFollowed(location: location)
+        case .tooManyRedirects: outcome = .tooManyRedirects
+        case .transportFailure: outcome = .noResponse
+        }
+        let preview = r.preview()
+        let hops = r.hops.count > 1 ? r.hops.dropLast().map { h in
+            "\(h.status.map(String.init) ?? "?") \(h.method) \(h.url) → \(h.location ?? "?")"
+        } : []
+        return CallReport(
+            callID: spec.callID, routeID: spec.routeID, outcome: outcome, status: r.status, reason: r.reason,
+            statusSummary: r.statusSummary, summary: r.summary, method: r.request.method, url: r.request.url,
+            requestHeaders: r.request.headers, requestBodySize: r.request.body.count, tokenMasked: r.tokenMasked,
+            tokenFetched: tokenFetched, headers: BackendCallBuilder.maskedHeaders(r.headers), bodyText: preview.text,
+            bodyKind: preview.kind.rawValue, bodySize: r.bodySize, bodyTruncated: preview.truncated || r.truncated,
+            latency: r.latency, timeToFirstByte: r.timeToFirstByte, hops: hops, notes: r.notes, error: r.failure?.description)
+    }
+
+    static func notSent(_ spec: CallSpec, method: String, url: String, _ why: String) -> CallReport {
+        CallReport(callID: spec.callID, routeID: spec.routeID, outcome: .notSent, statusSummary: "not sent", summary: "not sent: \(why)",
+                   method: method, url: url, error: why)
+    }
+
+    static func tokenFailed(_ spec: CallSpec, _ draft: BackendRequestPlan, _ why: String) -> CallReport {
+        let r = draft.displayRequest
+        return CallReport(callID: spec.callID, routeID: spec.routeID, outcome: .tokenFailed, statusSummary: "no token",
+                          summary: "no token: \(why)", method: r.method, url: r.url, requestHeaders: r.headers,
+                          requestBodySize: r.body.count, tokenFetched: true,
+                          // The draft was built without a token on purpose; its note saying so would mislead.
+                          notes: draft.notes.filter { !$0.hasPrefix("no token attached") }, error: why)
+    }
 }
 
 /// A minimal swift-log handler that appends lines to a file, flushing each line (a SIGTERM ends

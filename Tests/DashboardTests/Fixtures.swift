@@ -1,3 +1,4 @@
+import ConfigLint
 import Foundation
 import GatewayConfig
 import Testing
@@ -150,16 +151,143 @@ enum Fixture {
 
     static var events: [Attempt] { entries.flatMap(\.attempts).sorted { ($0.started, $0.id) > ($1.started, $1.id) } }
 
-    static func context(readonly: Bool = false, monochrome: Bool = false) -> DashboardContext {
+    static func context(readonly: Bool = false, monochrome: Bool = false, findings: [Finding] = []) -> DashboardContext {
         DashboardContext(file: "examples/krakend.json", gatewayName: "acme-edge", routes: routes, entryForRoute: entryForRoute,
-                         readonly: readonly, monochrome: monochrome)
+                         readonly: readonly, monochrome: monochrome, findings: findings, placeholders: placeholders)
     }
 
-    static func model(_ size: Size = Size(width: 120, height: 40), readonly: Bool = false, monochrome: Bool = false) -> DashboardModel {
-        var m = DashboardModel(context: context(readonly: readonly, monochrome: monochrome), now: now, size: size)
+    /// A stand-in for `BackendCallBuilder.placeholders(in:)` (DashboardTests doesn't link
+    /// BackendCall): every `{name}` of the url_pattern, response fields and JWT claims runtime-only.
+    @Sendable static func placeholders(_ r: Route) -> [CallPlaceholder] {
+        var out: [CallPlaceholder] = []
+        var rest = r.urlPattern[...]
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            let name = String(rest[rest.index(after: open)..<close])
+            rest = rest[rest.index(after: close)...]
+            guard !out.contains(where: { $0.name == name }) else { continue }
+            if name.hasPrefix("JWT.") {
+                out.append(CallPlaceholder(name: name, note: "filled by the gateway at run time from the claim '\(name.dropFirst(4))' of the caller's JWT; give a value to try", isRuntimeOnly: true))
+            } else if name.hasPrefix("resp") {
+                out.append(CallPlaceholder(name: name, note: "filled by the gateway at run time from the response of backend 0 (sequential proxy); give a value to try", isRuntimeOnly: true))
+            } else {
+                out.append(CallPlaceholder(name: name, note: "from the endpoint path \(r.endpoint)"))
+            }
+        }
+        return out
+    }
+
+    static func finding(_ rule: LintRule, _ severity: Finding.Severity? = nil, routes: [Int], path: String, at line: Int, _ column: Int,
+                        message: String, gateway: String, fix: String) -> Finding {
+        Finding(rule: rule, severity: severity, file: "examples/krakend.json", path: path,
+                location: GatewayConfig.SourceLocation(line: line, column: column), routeIDs: routes, message: message,
+                gatewayBehaviour: gateway, fix: fix)
+    }
+
+    /// One finding of each severity on rows, one shared by two rows, one about the whole file.
+    static let findings: [Finding] = [
+        finding(.invalidHost, routes: [], path: "host[1]", at: 4, 23, message: "host \"orders internal\" is not a valid host",
+                gateway: "Refuses to start: the host sanitiser rejects it.", fix: "Write it as http://name[:port]."),
+        finding(.duplicateCredentials, routes: [0, 1], path: "endpoints[0].backend[0].extra_config[\"auth/client-credentials\"]", at: 18, 40,
+                message: "2 backends use identical client credentials (client_id \"orders-gateway\")",
+                gateway: "Builds one token source per backend and never shares tokens: 2 separate tokens for the same client.",
+                fix: "Nothing is wrong as such; reduce the backends using these credentials if the identity provider rate-limits."),
+        finding(.emptyScope, routes: [3], path: "endpoints[3].backend[0].extra_config[\"auth/client-credentials\"].scopes", at: 54, 40,
+                message: "\"scopes\" is empty",
+                gateway: "Still sends `scope=` (an empty scope) in every token request. Some servers reject an empty scope (`invalid_scope`, 400); others issue a token with default scopes the backend may not accept.",
+                fix: "Set `\"scopes\"` to the comma-separated scopes the backend needs, e.g. `\"scopes\": \"reports:read\"`."),
+        finding(.plainHTTPTokenURL, routes: [4], path: "endpoints[4].backend[0].extra_config[\"auth/client-credentials\"].token_url", at: 70, 26,
+                message: "token_url http://auth.internal:9000/oauth/token is plain http to a host that is not loopback",
+                gateway: "Sends the client secret in clear text over the network on every token fetch.",
+                fix: "Use https:// for the token endpoint."),
+        finding(.secretInFile, routes: [4], path: "endpoints[4].backend[0].extra_config[\"auth/client-credentials\"].client_secret", at: 72, 32,
+                message: "client_secret is written in the file",
+                gateway: "Uses it as written. Anyone who can read the config has the secret.",
+                fix: "Keep the secret out of the file: write `\"client_secret\": \"{{ env \"CLIENT_SECRET\" }}\"` with flexible configuration."),
+    ]
+
+    static func model(_ size: Size = Size(width: 120, height: 40), readonly: Bool = false, monochrome: Bool = false,
+                      findings: [Finding] = []) -> DashboardModel {
+        var m = DashboardModel(context: context(readonly: readonly, monochrome: monochrome, findings: findings), now: now, size: size)
         _ = update(&m, .tokens(entries, events: events))
         return m
     }
+}
+
+/// Canned test-call answers (what the runtime's `DashboardCaller.report` produces).
+enum Calls {
+    static let jsonBody = """
+        {
+          "backend": "orders",
+          "sub": "orders-gateway",
+          "scope": "orders:read orders:write",
+          "method": "GET",
+          "path": "/orders",
+          "query": {},
+          "headers": {
+            "User-Agent": "tokentop (KrakenD backend test call)",
+            "X-Tenant": "acme",
+            "Authorization": "Bearer eyJhbG…a2Vk"
+          }
+        }
+        """
+
+    static func ok(_ spec: CallSpec, body: String = jsonBody) -> CallReport {
+        CallReport(callID: spec.callID, routeID: spec.routeID, outcome: .response, status: 200, reason: "OK", statusSummary: "200 OK",
+                   summary: "200 OK in 12ms", method: "GET", url: "http://orders.internal:8080/orders",
+                   requestHeaders: [HTTPHeader("User-Agent", "tokentop (KrakenD backend test call)"), HTTPHeader("X-Tenant", "acme"),
+                                    HTTPHeader("Authorization", "Bearer eyJhbG…a2Vk (407 chars)")],
+                   tokenMasked: "eyJhbG…a2Vk (407 chars)",
+                   headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Content-Length", "\(body.utf8.count)"),
+                             HTTPHeader("Date", "Fri, 15 Jan 2027 08:00:00 GMT")],
+                   bodyText: body, bodyKind: "json", bodySize: body.utf8.count, latency: 0.0123, timeToFirstByte: 0.0101)
+    }
+
+    static let scopeDescription = "This backend requires scope 'admin'; the token grants 'orders:read orders:write'"
+
+    static func forbidden(_ spec: CallSpec) -> CallReport {
+        let body = """
+            {
+              "error": "insufficient_scope",
+              "error_description": "\(scopeDescription)",
+              "required_scope": "admin",
+              "granted_scope": "orders:read orders:write"
+            }
+            """
+        return CallReport(callID: spec.callID, routeID: spec.routeID, outcome: .response, status: 403, reason: "Forbidden",
+                          statusSummary: "403 Forbidden", summary: "403 Forbidden in 4ms", method: "GET",
+                          url: "http://orders.internal:8080/orders",
+                          requestHeaders: [HTTPHeader("User-Agent", "tokentop (KrakenD backend test call)"),
+                                           HTTPHeader("Authorization", "Bearer eyJhbG…a2Vk (407 chars)")],
+                          tokenMasked: "eyJhbG…a2Vk (407 chars)",
+                          headers: [HTTPHeader("Content-Type", "application/json"),
+                                    HTTPHeader("WWW-Authenticate", "Bearer realm=\"demo\", error=\"insufficient_scope\", error_description=\"\(scopeDescription)\", scope=\"admin\"")],
+                          bodyText: body, bodyKind: "json", bodySize: body.utf8.count, latency: 0.004, timeToFirstByte: 0.003)
+    }
+
+    static func invalidToken(_ spec: CallSpec) -> CallReport {
+        CallReport(callID: spec.callID, routeID: spec.routeID, outcome: .response, status: 401, reason: "Unauthorized",
+                   statusSummary: "401 Unauthorized", summary: "401 Unauthorized in 3ms", method: "GET", url: "http://orders.internal:8080/orders",
+                   tokenMasked: "eyJhbG…a2Vk (407 chars)",
+                   headers: [HTTPHeader("WWW-Authenticate", "Bearer realm=\"demo\", error=\"invalid_token\", error_description=\"The access token expired 3 s ago\"")],
+                   bodyText: "{\"error\":\"invalid_token\"}", bodyKind: "json", bodySize: 25, latency: 0.003)
+    }
+
+    static func refused(_ spec: CallSpec) -> CallReport {
+        CallReport(callID: spec.callID, routeID: spec.routeID, outcome: .noResponse, statusSummary: "refused",
+                   summary: "connection refused by 127.0.0.1:8080 (3ms)", method: "GET", url: "http://127.0.0.1:8080/__health",
+                   latency: 0.003, error: "connection refused by 127.0.0.1:8080")
+    }
+}
+
+/// The spec of the last effect that runs a call.
+func callSpec(_ effects: [Effect]) -> CallSpec? {
+    for e in effects.reversed() {
+        switch e {
+        case .testCall(let s), .refreshAndCall(let s): return s
+        default: continue
+        }
+    }
+    return nil
 }
 
 /// Sends keys in order and returns every effect produced.

@@ -97,11 +97,13 @@ func style(of needle: String, onRowWith rowNeedle: String, in screen: Screen) ->
         let s = view(m, size: large)
         #expect(style(of: "refresh all tokens", onRowWith: "refresh all tokens", in: s)?.dim == true)
         #expect(s.text.contains("refresh the selected row's token now (read-only)"))
-        // The hint line greys r and R too (checked on the table: help dims everything behind it).
+        // The hint line greys r/R and t too (checked on the table: help dims everything behind it).
         let t = view(Fixture.model(readonly: true), size: large)
         let hints = t.size.height - 1
-        let c = column(of: "r refresh", in: t, row: hints)!
-        #expect(t[hints, c].style.dim && t[hints, c + 2].style.dim)
+        let c = column(of: "r/R refresh", in: t, row: hints)!
+        #expect(t[hints, c].style.dim && t[hints, c + 2].style.dim && t[hints, c + 4].style.dim)
+        let call = column(of: "t call", in: t, row: hints)!
+        #expect(t[hints, call].style.dim)
         let q = column(of: "q quit", in: t, row: hints)!
         #expect(!t[hints, q].style.dim)
     }
