@@ -52,7 +52,7 @@ let package = Package(
         ]),
         .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
         .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "HTTPTransport", "DemoGateway", "GatewayConfig"]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TokenKit", "GatewayConfig"], exclude: ["Golden"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TokenKit", "GatewayConfig", "ConfigLint"], exclude: ["Golden"]),
         .testTarget(name: "ConfigLintTests", dependencies: ["ConfigLint", "GatewayConfig"]),
         .testTarget(name: "BackendCallTests", dependencies: ["BackendCall", "TokenKit", "HTTPTransport", "DemoGateway", "GatewayConfig"]),
         .testTarget(name: "TerminalCursesTests", dependencies: ["TerminalCurses", "CNCurses", "Dashboard"]),

@@ -58,4 +58,9 @@ t send-keys -t s Escape
 t send-keys -t s '?'
 wait_for "this help"
 shot help
+t send-keys -t s Escape
+# A test call of the healthy backend: the response pane with the JSON body.
+t send-keys -t s g t
+wait_for "200 OK"
+shot test-call
 t send-keys -t s Escape q

@@ -73,7 +73,9 @@ func withGateway<T>(options: DemoGateway.Options = .init(),
                     _ body: (DemoGateway, TestClient) async throws -> T) async throws -> T {
     let gateway = try await DemoGateway.start(options: options)
     var configuration = HTTPClient.Configuration()
-    configuration.timeout.connect = .seconds(1)
+    // Generous: AHC also uses this as the wait for a pooled connection, and 40 concurrent
+    // requests on a loaded 2-core machine can queue longer than a second.
+    configuration.timeout.connect = .seconds(10)
     configuration.redirectConfiguration = .disallow
     let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     let client = TestClient(http: http, baseURL: gateway.baseURL)

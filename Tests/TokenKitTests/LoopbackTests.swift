@@ -176,7 +176,7 @@ import Testing
             #expect(f.kind == .transport)
             #expect(f.transportError == .deadlineExceeded(seconds: 0.4))
             #expect(f.summary.contains("timeout"))
-            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(ContinuousClock.now - started < .seconds(10))
         }
     }
 
