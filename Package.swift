@@ -16,6 +16,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tokentop", targets: ["tokentop"]),
+        // For the separate benchmark package (Benchmarks/), which measures these modules in process.
+        .library(name: "TokenTopCore", targets: ["GatewayConfig", "TokenKit", "HTTPTransport", "DemoGateway", "Dashboard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -15,7 +15,14 @@ struct DemoCommand: AsyncParsableCommand {
     @OptionGroup var network: NetworkOptions
     @OptionGroup var dashboard: DashboardOptions
 
+    // Benchmarks (scripts/bench.sh): only the token server, in a process of its own.
+    @Flag(help: .hidden) var serve = false
+    @Option(help: .hidden) var clients: Int = 0
+    @Option(help: .hidden) var lifetime: Int = 3600
+    @Option(help: .hidden) var slowDelayMs: Int = 3000
+
     func run() async throws {
+        if serve { return try await runServe() }
         if !check { try requireTerminal() }
         let demo = try await DemoGateway.start(port: port)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokentop-demo-\(getpid())")
@@ -38,5 +45,39 @@ struct DemoCommand: AsyncParsableCommand {
         }
         try? await demo.shutdown()
         if code != 0 { throw ExitCode(code) }
+    }
+}
+
+extension DemoCommand {
+    /// `tokentop demo --serve [--port P] [--clients N] [--lifetime S] [--slow-delay-ms MS]`: runs
+    /// only the demo token server, with clients `bench-client-K` / `bench-secret-K` (K < N, as
+    /// scripts/gen-config.py writes them) registered on the plain `POST /oauth/token`. Prints
+    /// `listening PORT` once bound; on SIGTERM/SIGINT prints `token_requests N` and exits 0.
+    func runServe() async throws {
+        var options = DemoGateway.Options()
+        options.slowDelay = .milliseconds(slowDelayMs)
+        options.maxRecordedRequests = 1000
+        let demo = try await DemoGateway.start(port: port, options: options)
+        for k in 0..<max(0, clients) {
+            demo.registerClient(id: "bench-client-\(k)", secret: "bench-secret-\(k)", lifetime: lifetime)
+        }
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        let (stop, cont) = AsyncStream<Void>.makeStream()
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { cont.yield() }
+            source.resume()
+            sources.append(source)
+        }
+        defer { for s in sources { s.cancel() } }
+        print("listening \(demo.port)")
+        fflush(nil)
+        for await _ in stop { break }
+        let total = demo.totalTokenRequests()
+        try? await demo.shutdown()
+        print("token_requests \(total)")
+        fflush(nil)
     }
 }
