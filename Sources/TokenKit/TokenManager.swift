@@ -254,8 +254,14 @@ public actor TokenManager {
         return tasks
     }
 
-    /// The earliest time something is due, or nil when nothing ever will be.
+    /// The earliest time something is due, or nil when nothing ever will be — or nothing can
+    /// start yet because every concurrency slot is taken (a finishing fetch wakes `run()`).
     public func nextDue() -> Date? {
+        // With every concurrency slot taken nothing can start before a fetch finishes, and every
+        // finish calls wake(). Answering "now" here (for entries waiting for a slot) made run()
+        // spin through startDue() on a whole core for the entire initial fetch of a large config.
+        let running = entries.reduce(0) { $0 + ($1.snap.inFlight ? 1 : 0) }
+        if running >= policy.maxConcurrent { return nil }
         var best: Date?
         for e in entries where !e.snap.inFlight {
             if e.forcedPending || e.neverFetched { return clock.now }
