@@ -169,7 +169,7 @@ public actor TokenManager {
     public func snapshot() -> [TokenEntrySnapshot] { entries.map(\.snap) }
     public func snapshot(entry id: Int) -> TokenEntrySnapshot? { entries.indices.contains(id) ? entries[id].snap : nil }
     /// Every attempt of every token, newest first.
-    public func events() -> [Attempt] { eventLog.reversed() }
+    public func events() -> [Attempt] { eventLog.suffix(max(0, policy.eventLogLimit)).reversed() }
 
     /// A stream of changes; ends when the consumer stops iterating.
     public func subscribe() -> AsyncStream<TokenEvent> {
@@ -325,7 +325,11 @@ public actor TokenManager {
         if e.snap.attempts.count > policy.historyLimit { e.snap.attempts.removeLast(e.snap.attempts.count - policy.historyLimit) }
         entries[id] = e
         eventLog.append(attempt)
-        if eventLog.count > policy.eventLogLimit { eventLog.removeFirst(eventLog.count - policy.eventLogLimit) }
+        // Trimmed in chunks: removeFirst(1) on every fetch past the limit shifted the whole log
+        // each time (20 % of the instructions of fetching 3,750 tokens, callgrind). `events()`
+        // returns only the newest `eventLogLimit`.
+        let limit = max(0, policy.eventLogLimit)
+        if eventLog.count > limit + max(1, limit / 4) { eventLog.removeFirst(eventLog.count - limit) }
         publish(.finished(attempt))
         wake()
         return attempt
