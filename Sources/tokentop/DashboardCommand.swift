@@ -57,6 +57,13 @@ final class Inbox: Sendable {
     func drain() -> [Msg] { queue.withLock { q in defer { q.removeAll() }; return q } }
 }
 
+/// A task started later, at most once, from any thread (the token schedule, after the first frame).
+final class LateTask: Sendable {
+    private let task = Mutex<Task<Void, Never>?>(nil)
+    func start(_ body: @escaping @Sendable () async -> Void) { task.withLock { if $0 == nil { $0 = Task { await body() } } } }
+    func cancel() { task.withLock { $0?.cancel() } }
+}
+
 /// Collapses bursts of token events into one snapshot message: at 10,000 tokens the initial
 /// fetch produces 10,000 events, and copying every snapshot for each would be quadratic.
 actor SnapshotPump {
@@ -130,7 +137,10 @@ func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options:
             await pump.changed()
         }
     }
-    let scheduler = Task { await manager.run() }
+    // The token schedule starts once the first frame is on screen: with thousands of tokens its
+    // first fetches would otherwise compete with loading the model and drawing on 2 cores.
+    let scheduler = LateTask()
+    let startScheduler: @Sendable () -> Void = { scheduler.start { await manager.run() } }
     let tokenCount = await manager.entryCount
     logger?.info("dashboard started on \(cfg.file): \(cfg.routes.count) routes, \(tokenCount) tokens")
 
@@ -138,7 +148,7 @@ func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options:
     let outcome: Result<Void, TerminalError> = await withCheckedContinuation { cont in
         let thread = Thread {
             cont.resume(returning: uiLoop(context: context, manager: manager, caller: caller, inbox: inbox, pump: pump,
-                                          monochrome: monochrome, mouse: options.mouse))
+                                          monochrome: monochrome, mouse: options.mouse, onFirstFrame: startScheduler))
         }
         thread.name = "tokentop-ui"
         thread.stackSize = 8 << 20
@@ -160,7 +170,7 @@ func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options:
 /// The UI loop: drain messages, tick the clock on whole seconds, draw (only changed cells reach
 /// the terminal), wait for a key or a wake-up. Runs on one thread from start to stop.
 private func uiLoop(context: DashboardContext, manager: TokenManager, caller: DashboardCaller, inbox: Inbox, pump: SnapshotPump,
-                    monochrome: Bool, mouse: Bool) -> Result<Void, TerminalError> {
+                    monochrome: Bool, mouse: Bool, onFirstFrame: @Sendable () -> Void) -> Result<Void, TerminalError> {
     let terminal: CursesTerminal
     do { terminal = try CursesTerminal(monochrome: monochrome, mouse: mouse) } catch { return .failure(error) }
     defer { terminal.stop() }
@@ -202,6 +212,7 @@ private func uiLoop(context: DashboardContext, manager: TokenManager, caller: Da
         if second != lastSecond || model.now > now { lastSecond = second; quit = apply(update(&model, .tick(now))) || quit }
         if quit { break }
         terminal.draw(view(model, size: terminal.size))
+        onFirstFrame()  // starts the token schedule once; later calls do nothing
         // Sleep until the next whole second so countdowns change on the second, unless a key or
         // a message (the waker) comes first.
         let msToNextSecond = max(10, Int((1 - now.timeIntervalSince1970.truncatingRemainder(dividingBy: 1)) * 1000) + 5)

@@ -87,7 +87,9 @@ public enum SingleFlight {
         public var serverPOSTs: Int
         /// Requests tokentop's transport sent.
         public var clientRequests: Int
-        /// Callers that got an attempt back.
+        /// Callers that got an attempt back (`refresh(entry:)` returned non-nil). The callers that
+        /// joined the fetch in flight read the entry's newest attempt when they resume, which can
+        /// be before the first caller has recorded it: they then get nil (or an older attempt).
         public var answered: Int
         public var seconds: Double
     }

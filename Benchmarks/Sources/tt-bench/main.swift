@@ -120,6 +120,41 @@ case "render":
     let elapsed = ContinuousClock.now - t0
     print("\(n) frames, \(String(format: "%.1f", seconds(elapsed) * 1e6 / Double(n))) µs each (\(cells) cells)")
 
+case "schedule":
+    // The dashboard's way of getting every token at start: TokenManager.run() (startDue on every
+    // completion), against the in-memory token endpoint; until all are held.
+    guard args.count >= 2 else { fail("usage: tt-bench schedule FILE") }
+    let cfg = load(args[1])
+    let manager = TokenManager(routes: cfg.routes, fetcher: TokenFetcher(transport: InstantTokenTransport()))
+    let elapsed = blocking {
+        let t0 = ContinuousClock.now
+        let scheduler = Task { await manager.run() }
+        while await manager.snapshot().contains(where: { $0.token == nil }) { try? await Task.sleep(for: .milliseconds(5)) }
+        let elapsed = ContinuousClock.now - t0
+        scheduler.cancel()
+        return elapsed
+    }
+    print("all \(blocking { await manager.entryCount }) tokens held after \(String(format: "%.1f", seconds(elapsed) * 1000)) ms")
+
+case "frame":
+    // What `tokentop CONFIG` does before its first frame, minus the terminal and the network:
+    // load, token manager, dashboard context and model, one view.
+    guard args.count >= 2 else { fail("usage: tt-bench frame FILE") }
+    let size = Size(width: 200, height: 60)
+    let t0 = ContinuousClock.now
+    let cfg = load(args[1])
+    let t1 = ContinuousClock.now
+    let manager = TokenManager(routes: cfg.routes, fetcher: TokenFetcher(transport: InstantTokenTransport()))
+    let map = blocking { await manager.routeEntryMap() }
+    let context = DashboardContext(file: cfg.file, gatewayName: cfg.name, routes: cfg.routes, entryForRoute: map)
+    let t2 = ContinuousClock.now
+    let model = DashboardModel(context: context, now: Date(), size: size)
+    let t3 = ContinuousClock.now
+    let screen = view(model, size: size)
+    let t4 = ContinuousClock.now
+    func ms(_ a: ContinuousClock.Instant, _ b: ContinuousClock.Instant) -> String { String(format: "%.1f", seconds(b - a) * 1000) }
+    print("load \(ms(t0, t1)) ms, manager+context \(ms(t1, t2)) ms, model \(ms(t2, t3)) ms, view \(ms(t3, t4)) ms (\(screen.cells.count) cells)")
+
 default:
     fail("usage: tt-bench load FILE [--repeat N] | fetch FILE [--concurrency N] | single-flight [--callers N] [--delay-ms D] | render FILE [--repeat N] [--ticks]")
 }
