@@ -68,6 +68,8 @@ let package = Package(
                 path: "Tests/FuzzTests/Harness"),
         .executableTarget(name: "tokentop-fuzz", dependencies: ["FuzzHarness"], path: "Tests/FuzzTests/Runner"),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzHarness"], path: "Tests/FuzzTests/Tests"),
+        // The DemoGateway with 200 short-lived credentials, for scripts/soak.sh (docs/soak.md).
+        .executableTarget(name: "tokentop-soak-server", dependencies: ["DemoGateway"], path: "scripts/soak-server"),
     ],
     swiftLanguageModes: [.v6]
 )

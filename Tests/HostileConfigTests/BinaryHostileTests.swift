@@ -1,0 +1,87 @@
+import Foundation
+import GatewayConfig
+import Testing
+
+/// The real binary (`tokentop list -v` and `tokentop lint`) on every hostile file: it exits 0, 1
+/// or 2 — never by a signal — and what it prints names the file; for a refused file, every error
+/// the loader gives appears on stderr as `file:line:col: error: …`.
+@Suite struct BinaryHostileTests {
+    /// One run's promises. `expected` is what the in-process load gave (already checked against
+    /// the table by the other suites).
+    static func checkRuns(path: String, loaded: Loaded, label: String, environment: [String: String] = [:]) throws {
+        let list = try spawn([tokentopBinary, "list", "-v", path], environment: environment)
+        #expect(!list.signalled && [0, 1, 2].contains(list.status),
+                "\(label): list ended with \(list.status)\(list.signalled ? " (signal)" : "")\n\(list.stderr.prefix(2000))")
+        switch loaded {
+        case .failure(let e):
+            #expect(list.status == 2, "\(label): list exit \(list.status) for a refused file")
+            #expect(list.stderr.contains("tokentop: cannot load \(path): "), "\(label): stderr: \(list.stderr.prefix(1000))")
+            for d in e.diagnostics.prefix(20) {
+                #expect(list.stderr.contains(d.description.prefix(4000)), "\(label): stderr lacks “\(d.description.prefix(300))”")
+            }
+        case .config(let c):
+            #expect(list.status == 0, "\(label): list exit \(list.status) for a loadable file:\n\(list.stderr.prefix(1000))")
+            #expect(list.stdout.contains("\(c.routes.count) backend(s)"), "\(label)")
+            for d in c.diagnostics.prefix(20) {
+                #expect(list.stderr.contains(d.description.prefix(4000)), "\(label): stderr lacks “\(d.description.prefix(300))”")
+            }
+        }
+
+        let lint = try spawn([tokentopBinary, "lint", path], environment: environment)
+        #expect(!lint.signalled && [0, 1, 2].contains(lint.status),
+                "\(label): lint ended with \(lint.status)\(lint.signalled ? " (signal)" : "")\n\(lint.stderr.prefix(2000))")
+        if lint.status == 2 {
+            #expect(lint.stderr.contains("tokentop: cannot lint \(path): "), "\(label): lint stderr: \(lint.stderr.prefix(1000))")
+            #expect(lint.stderr.contains("\(path):"), "\(label)")
+        } else {
+            #expect(lint.stdout.contains("\(path): "), "\(label): lint stdout: \(lint.stdout.suffix(500))")
+        }
+    }
+
+    @Test(arguments: corpus)
+    func corpusFile(_ c: CorpusCase) throws {
+        let path = corpusDirectory.appendingPathComponent(c.file).path
+        try Self.checkRuns(path: path, loaded: load(path, environment: corpusEnvironment), label: c.file, environment: corpusEnvironment)
+    }
+
+    @Test(.serialized, arguments: generatedCases)
+    func generatedFile(_ c: GeneratedCase) throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("generated.json").path
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(c.make())))
+        try Self.checkRuns(path: path, loaded: load(path), label: c.name)
+    }
+
+    @Test func fileSystemCases() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let loop = dir.appendingPathComponent("loop.json").path
+        #expect(symlink(loop, loop) == 0)
+        for path in [dir.path, dir.appendingPathComponent("missing.json").path, loop, "/dev/null", "/proc/self/mem"] {
+            let loaded = load(path)
+            guard case .failure = loaded else { Issue.record("\(path) loaded"); continue }
+            try Self.checkRuns(path: path, loaded: loaded, label: path)
+        }
+    }
+
+    /// `chmod 000`, through the binary. As root the binary is run as `nobody` (setpriv), for whom
+    /// the mode means what it says: the refusal path is exercised either way, never skipped.
+    @Test func unreadableFile() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("unreadable.json").path
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(#"{"version": 3, "endpoints": []}"#.utf8)))
+        #expect(chmod(path, 0) == 0)
+        var prefix: [String] = []
+        if geteuid() == 0 {
+            #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "root needs setpriv to test an unreadable file honestly")
+            prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        }
+        for command in ["list", "lint"] {
+            let r = try spawn(prefix + [tokentopBinary, command, path])
+            #expect(r.status == 2 && !r.signalled, "\(command): exit \(r.status)\n\(r.stderr)")
+            #expect(r.stderr.contains("\(path): error: cannot read: Permission denied"), "\(command): \(r.stderr)")
+        }
+    }
+}
