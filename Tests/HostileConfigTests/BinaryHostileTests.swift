@@ -65,6 +65,17 @@ import Testing
         }
     }
 
+    /// `/dev/zero`: refused after 256 MiB (`lint` falls back to the loader's reader when
+    /// Foundation can't read the file). Before the fix both commands read until memory ran out and
+    /// died; the 2 GB address-space limit keeps a regression from taking the machine's memory.
+    @Test func endlessDevice() throws {
+        for command in ["list", "lint"] {
+            let r = try spawn(["sh", "-c", "ulimit -v 2000000 && exec \"$0\" \"$1\" /dev/zero", tokentopBinary, command])
+            #expect(r.status == 2 && !r.signalled, "\(command): exit \(r.status)\n\(r.stderr.prefix(2000))")
+            #expect(r.stderr.contains("/dev/zero: error: file is larger than 256 MiB"), "\(command): \(r.stderr.prefix(500))")
+        }
+    }
+
     /// `chmod 000`, through the binary. As root the binary is run as `nobody` (setpriv), for whom
     /// the mode means what it says: the refusal path is exercised either way, never skipped.
     @Test func unreadableFile() throws {

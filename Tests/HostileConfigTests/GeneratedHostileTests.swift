@@ -114,6 +114,13 @@ let generatedCases: [GeneratedCase] = [
         #expect(mismatch(load("/dev/null"), .fileError("file is empty"), file: "/dev/null") == nil)
     }
 
+    /// An endless file: the loader stops at 256 MiB instead of reading until memory runs out
+    /// (it used to: `tokentop list /dev/zero` died of an allocation failure).
+    @Test func endlessDevice() {
+        let expected = Expectation.fileError("file is larger than 256 MiB: not a gateway config")
+        #expect(mismatch(load("/dev/zero"), expected, file: "/dev/zero") == nil)
+    }
+
     /// open(2) succeeds, read(2) fails (EIO at offset 0 of a process's own memory file).
     @Test func readFailsAfterOpen() {
         #expect(mismatch(load("/proc/self/mem"), .fileError("cannot read: Input/output error"), file: "/proc/self/mem") == nil)
