@@ -106,6 +106,7 @@ let corpus: [CorpusCase] = [
     .init("go-template.json", .error("is a Go template (flexible configuration); render it first", line: 4, column: 5)),
     .init("env-template-unset.json", .error("environment variable TT_HOSTILE_UNSET_SECRET is not set", line: 4, column: 167)),
     .init("env-template-set.json", .loads(warnings: 0, routes: 1)),
+    .init("env-template-multiline.json", .loads(warnings: 0, routes: 1)),
     .init("template-in-string.json", .loads(warnings: 0, routes: 1)),
     // Loads with warnings
     .init("duplicate-keys.json", .loads(warnings: 3, routes: 1)),
@@ -174,6 +175,22 @@ func mismatch(_ loaded: Loaded, _ expected: Expectation, file: String) -> String
         } catch {
             #expect(!error.errors.isEmpty, "\(c.file)")
             #expect(error.diagnostics.allSatisfy { $0.file == path }, "\(c.file)")
+        }
+    }
+}
+
+/// Bugs found here in code outside this suite's reach (reported; `withKnownIssue` turns into a
+/// failure once they are fixed, so the wrapper gets removed).
+@Suite struct KnownIssueTests {
+    /// Found by libFuzzer: lint's TemplateNeutralizer turns the line break inside a
+    /// `{{ env "X" }}` action in a string into a space, so lint's positions after it are a line
+    /// too high (the loader maps them right).
+    @Test func lintPositionsAfterAMultilineEnvAction() throws {
+        let path = corpusDirectory.appendingPathComponent("env-template-multiline.json").path
+        let result = try ConfigLinter.lint(path: path, environment: corpusEnvironment)
+        let tokenURL = try #require(result.findings.first { $0.path.hasSuffix(".token_url") })
+        withKnownIssue("lint reports token_url one line too high") {
+            #expect(tokenURL.location == SourceLocation(line: 3, column: 14))
         }
     }
 }
