@@ -39,7 +39,9 @@ libfuzzer)
     for f in Tests/HostileConfigTests/Corpus/*; do
         { printf '\0'; cat "$f"; } > "$corpus/hostile-$(basename "$f")"
     done
-    .build/libfuzzer/release/tokentop-fuzz -max_total_time="$secs" -seed="$seed" -max_len=65536 -timeout=10 \
+    # libFuzzer must see the crash signal itself to save the input: the Swift runtime's own
+    # backtracer would catch it first.
+    SWIFT_BACKTRACE=enable=no .build/libfuzzer/release/tokentop-fuzz -max_total_time="$secs" -seed="$seed" -max_len=65536 -timeout=10 \
         -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$out/" "$corpus" 2>&1 | tee "$out/libfuzzer-seed$seed.log"
     exit "${PIPESTATUS[0]}"
     ;;
