@@ -185,7 +185,8 @@ import Testing
         ]
         for c in commands {
             let timeout = c[0] == "check" || c[0] == "call" ? ["--timeout", "5"] : []
-            let r = try Self.capture([bin] + c + timeout, environment: env)
+            let argv = [bin] + c + timeout
+            let r = try await offPool { try Self.capture(argv, environment: env) }
             #expect(r.status < 128, "\(c.joined(separator: " ")) died with \(r.status)")
             outputs.append(Output(what: "`\(c.joined(separator: " "))` stdout", text: r.out))
             outputs.append(Output(what: "`\(c.joined(separator: " "))` stderr", text: r.err))
@@ -280,4 +281,14 @@ import Testing
         // And the commands' outputs again, now that the dashboard's token is known too.
         assertNoLeaks(outputs, tokens: allTokens)
     }
+}
+
+/// Waits for child processes on a thread of its own, not on Swift concurrency's cooperative pool
+/// (one thread per core): blocking a pool thread in waitpid for seconds starves the async tests
+/// running beside this one.
+private func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    let result: Result<T, any Error> = await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: Result { try body() }) }.start()
+    }
+    return try result.get()
 }

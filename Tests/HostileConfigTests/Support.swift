@@ -11,7 +11,7 @@ var tokentopBinary: String {
     return repo.appendingPathComponent(".build/debug/tokentop").path
 }
 
-struct Spawned {
+struct Spawned: Sendable {
     /// Exit status, or 128 + signal number when a signal ended the process.
     var status: Int32
     var stdout: String
@@ -21,7 +21,10 @@ struct Spawned {
 
 /// Runs a program with posix_spawn and waits with waitpid (Foundation's `Process` can stall in the
 /// test concurrency pool on Linux). stdout and stderr go to temporary files, stdin is /dev/null.
+/// The program runs under `nice -n 15`: these runs chew through big files, and must not starve
+/// the timing-sensitive tests that run beside them.
 func spawn(_ argv: [String], environment: [String: String] = [:]) throws -> Spawned {
+    let argv = ["nice", "-n", "15"] + argv
     let base = FileManager.default.temporaryDirectory.appendingPathComponent("tt-hostile-\(UUID().uuidString)").path
     let outPath = base + ".out", errPath = base + ".err"
     defer { unlink(outPath); unlink(errPath) }
@@ -56,7 +59,7 @@ func makeTemporaryDirectory() throws -> URL {
 }
 
 /// Outcome of loading a config in-process.
-enum Loaded {
+enum Loaded: Sendable {
     case config(GatewayConfiguration)
     case failure(ConfigLoadError)
 
@@ -70,4 +73,21 @@ enum Loaded {
 
 func load(_ path: String, environment: [String: String] = [:]) -> Loaded {
     do { return .config(try ConfigLoader.load(path: path, environment: environment)) } catch { return .failure(error) }
+}
+
+/// Runs CPU-heavy or blocking work (big loads, waiting for a child process) on a thread of its
+/// own at low priority, not on Swift concurrency's cooperative pool: that pool has one thread per
+/// core (two here), and blocking both starves every async test running beside this one — their
+/// deadlines then expire while they wait to be scheduled.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    let result: Result<T, any Error> = await withCheckedContinuation { continuation in
+        let thread = Thread {
+            // Linux: the nice value of the calling thread only.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 15)
+            continuation.resume(returning: Result { try body() })
+        }
+        thread.stackSize = 16 << 20
+        thread.start()
+    }
+    return try result.get()
 }

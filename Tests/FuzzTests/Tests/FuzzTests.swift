@@ -6,7 +6,8 @@ import Testing
 /// inside `swift test`: the same inputs on every run, a few seconds in a debug build. A crash
 /// would kill the test process; a broken promise (see `ConfigHarness`, `TokenHarness`) fails
 /// the test with the input. Long runs: `scripts/fuzz.sh SECONDS` (see docs/fuzzing.md).
-@Suite struct FuzzTests {
+/// Serialized: one core at most, so the timing-sensitive tests beside it keep the other.
+@Suite(.serialized) struct FuzzTests {
     /// The hostile-config corpus doubles as seeds.
     static var corpus: [[UInt8]] {
         let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -20,14 +21,16 @@ import Testing
     static let maxSize = 16 << 10
 
     @Test(arguments: [UInt64(1), 2, 3])
-    func boundedSeededRun(seed: UInt64) throws {
-        var loop = FuzzLoop(seed: seed, extraConfigs: Self.corpus, maxSize: Self.maxSize)
+    func boundedSeededRun(seed: UInt64) async throws {
         let started = Date()
-        if let v = loop.run(iterations: Self.iterations) {
+        let (violation, s) = await offPool { () -> (Violation?, FuzzLoop.Stats) in
+            var loop = FuzzLoop(seed: seed, extraConfigs: Self.corpus, maxSize: Self.maxSize)
+            return (loop.run(iterations: Self.iterations), loop.stats)
+        }
+        if let v = violation {
             Issue.record("seed \(seed): \(v)\ninput (first 2000 bytes, lossy UTF-8):\n\(String(decoding: v.input.prefix(2000), as: UTF8.self))")
             return
         }
-        let s = loop.stats
         print("fuzz seed \(seed): \(s) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
         #expect(s.configRuns == Self.iterations && s.tokenRuns == Self.iterations)
         // Both outcomes must get traffic, or the run tests only one path.
