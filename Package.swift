@@ -63,6 +63,15 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: ["DemoGateway"]),
+        // Hostile inputs (docs/fuzzing.md): the corpus of broken configs, and the seeded mutator
+        // shared by the in-test fuzz run and the long runs of `tokentop-fuzz` (scripts/fuzz.sh).
+        .testTarget(name: "HostileConfigTests", dependencies: ["GatewayConfig", "ConfigLint"], exclude: ["Corpus"]),
+        .target(name: "FuzzHarness", dependencies: ["GatewayConfig", "TokenKit", "ConfigLint", "Dashboard"],
+                path: "Tests/FuzzTests/Harness"),
+        .executableTarget(name: "tokentop-fuzz", dependencies: ["FuzzHarness"], path: "Tests/FuzzTests/Runner"),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzHarness"], path: "Tests/FuzzTests/Tests"),
+        // The DemoGateway with 200 short-lived credentials, for scripts/soak.sh (docs/soak.md).
+        .executableTarget(name: "tokentop-soak-server", dependencies: ["DemoGateway"], path: "scripts/soak-server"),
     ],
     swiftLanguageModes: [.v6]
 )

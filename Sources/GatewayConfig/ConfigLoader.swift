@@ -18,16 +18,21 @@ public enum ConfigLoader {
     /// Reads and parses a KrakenD config file. `path` is the path as the user typed it; it is also
     /// the file name used in diagnostics.
     ///
-    /// File problems (missing, a directory, unreadable, empty) are reported as one error
-    /// diagnostic without a location, e.g. `cannot read: No such file or directory`.
+    /// File problems (missing, a directory, unreadable, empty, larger than ``maxFileSize``) are
+    /// reported as one error diagnostic without a location, e.g. `cannot read: No such file or directory`.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigLoadError) -> GatewayConfiguration {
-        let bytes: [UInt8]
+        try load(bytes: readBytes(path: path), file: path, environment: environment)
+    }
+
+    /// The bytes of a config file, read as `load(path:)` reads them: errno named on failure, at
+    /// most ``maxFileSize`` bytes, an empty file refused. For callers that parse the file their own
+    /// way (lint) but must not read `/dev/zero` forever either.
+    public static func readBytes(path: String) throws(ConfigLoadError) -> [UInt8] {
         switch readFile(path) {
-        case .success(let b): bytes = b
+        case .success(let b): return b
         case .failure(let message):
             throw ConfigLoadError([Diagnostic(.error, file: path, path: "", location: nil, message: message)])
         }
-        return try load(bytes: bytes, file: path, environment: environment)
     }
 
     /// Parses a config already in memory. `file` names it in diagnostics (and its extension is
@@ -145,6 +150,11 @@ public enum ConfigLoader {
 
     // MARK: - Files
 
+    /// The largest file read (a 100,000-endpoint config is about 25 MB). Without a bound,
+    /// `tokentop list /dev/zero` (or /dev/urandom, or a stream) reads until memory runs out and
+    /// the process dies.
+    public static let maxFileSize = 256 << 20
+
     private enum ReadResult { case success([UInt8]), failure(String) }
 
     /// Reads a whole file with POSIX calls, so failures can name the reason (`errno`), which
@@ -168,6 +178,9 @@ public enum ConfigLoader {
             }
             if count == 0 { break }
             bytes.append(contentsOf: chunk[0..<count])
+            if bytes.count > maxFileSize {
+                return .failure("file is larger than \(maxFileSize >> 20) MiB: not a gateway config (a device or an endless stream?)")
+            }
         }
         if bytes.isEmpty { return .failure("file is empty") }
         return .success(bytes)
