@@ -38,6 +38,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "ConfigLint", dependencies: ["GatewayConfig"]),
         .target(name: "BackendCall", dependencies: ["GatewayConfig", "TokenKit"]),
@@ -61,6 +62,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: ["DemoGateway"]),
+        .testTarget(name: "FaultTests", dependencies: ["DemoGateway", "TokenKit", "HTTPTransport", "GatewayConfig", "BackendCall"]),
     ],
     swiftLanguageModes: [.v6]
 )

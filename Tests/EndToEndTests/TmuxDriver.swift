@@ -98,8 +98,20 @@ func run(_ argv: [String]) throws -> (status: Int32, out: String) {
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
     let cArgs = (["/usr/bin/env"] + argv).map { strdup($0) } + [nil]
     defer { for a in cArgs { free(a) } }
+    // The test runner blocks signals on its threads and a spawned child inherits that mask: a
+    // tmux server started from here would then ignore SIGTERM (and `kill-server`) forever.
+    var attrs = posix_spawnattr_t()
+    posix_spawnattr_init(&attrs)
+    defer { posix_spawnattr_destroy(&attrs) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    var all = sigset_t()
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attrs, &empty)
+    posix_spawnattr_setsigdefault(&attrs, &all)
+    posix_spawnattr_setflags(&attrs, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var pid: pid_t = 0
-    let rc = posix_spawn(&pid, "/usr/bin/env", &actions, nil, cArgs, environ)
+    let rc = posix_spawn(&pid, "/usr/bin/env", &actions, &attrs, cArgs, environ)
     guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
