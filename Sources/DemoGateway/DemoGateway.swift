@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -89,11 +94,21 @@ public final class DemoGateway: Sendable {
     /// `http://127.0.0.1:PORT` (`https://` with ``Options/tls``).
     public var baseURL: String { core.baseURL }
 
+    /// The TLS context new connections get (swapped by ``resume(tls:)``); nil for plain HTTP.
+    private let sslContext: Locked<NIOSSLContext?>
+    /// While paused: a socket bound to the port but not listening, so connections are refused
+    /// and no other socket of the machine (another test's server, an outgoing connection's
+    /// ephemeral port) can take the port before ``resume()``. Without it, a busy test run hands
+    /// the freed port to another server within seconds.
+    private let portReservation = Locked<Int32?>(nil)
+
     private init(core: GatewayCore, serverChannel: Channel, connections: Locked<[ObjectIdentifier: Channel]>, port: Int,
-                 bind: @escaping @Sendable (Int) async throws -> Channel) {
+                 bind: @escaping @Sendable (Int) async throws -> Channel, sslContext: Locked<NIOSSLContext?>) {
         self.core = core; self.serverChannel = Locked(serverChannel); self.connections = connections; self.port = port
-        self.bind = bind
+        self.bind = bind; self.sslContext = sslContext
     }
+
+    static let reusePort = ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT))
 
     /// The event loops of every demo server in this process (never shut down, like NIO's singleton).
     static let serverGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
@@ -108,11 +123,7 @@ public final class DemoGateway: Sendable {
     public static func start(port: Int = 0, options: Options = .init()) async throws -> DemoGateway {
         let core = GatewayCore(options: options)
         let connections = Locked<[ObjectIdentifier: Channel]>([:])
-        let sslContext: NIOSSLContext? = try options.tls.map { files in
-            let chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain).map { NIOSSLCertificateSource.certificate($0) }
-            let key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
-            return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
-        }
+        let sslContext = Locked<NIOSSLContext?>(try options.tls.map(Self.sslContext))
         // One event loop group shared by every gateway of the process: starting many gateways in
         // tests costs no threads, and there is nothing to shut down but our own channels. Not
         // NIO's singleton: AsyncHTTPClient runs on that one, and a server busy with TLS
@@ -127,8 +138,8 @@ public final class DemoGateway: Sendable {
                 connections.withLock { $0[id] = channel }
                 channel.closeFuture.whenComplete { _ in _ = connections.withLock { $0.removeValue(forKey: id) } }
                 return channel.eventLoop.makeCompletedFuture {
-                    if let sslContext {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+                    if let context = sslContext.withLock({ $0 }) {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                     }
                     try channel.pipeline.syncOperations.addHandler(RawOutlet(), name: RawOutlet.name)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
@@ -141,7 +152,17 @@ public final class DemoGateway: Sendable {
             // refused briefly; SO_REUSEADDR covers TIME_WAIT, this covers the rest.
             let deadline = ContinuousClock.now + .seconds(2)
             while true {
-                do { return try await makeBootstrap().bind(host: "127.0.0.1", port: port).get() } catch {
+                do {
+                    // SO_REUSEPORT lets pause()'s port reservation bind beside the listener (see
+                    // `portReservation`). Set before bind only for a port asked for by number (resume
+                    // binds beside the reservation); after bind for port 0, because Linux may give a
+                    // port-0 bind with SO_REUSEPORT a port another such socket already listens on.
+                    let bootstrap = makeBootstrap()
+                    if port != 0 { _ = bootstrap.serverChannelOption(Self.reusePort, value: 1) }
+                    let channel = try await bootstrap.bind(host: "127.0.0.1", port: port).get()
+                    if port == 0 { try await channel.setOption(Self.reusePort, value: 1) }
+                    return channel
+                } catch {
                     guard port != 0, ContinuousClock.now < deadline else { throw error }
                     try await Task.sleep(for: .milliseconds(50))
                 }
@@ -153,21 +174,31 @@ public final class DemoGateway: Sendable {
             throw DemoGatewayError.noPort
         }
         core.boundPort.withLock { $0 = boundPort }
-        return DemoGateway(core: core, serverChannel: channel, connections: connections, port: boundPort, bind: bind)
+        return DemoGateway(core: core, serverChannel: channel, connections: connections, port: boundPort, bind: bind,
+                           sslContext: sslContext)
+    }
+
+    static func sslContext(_ files: TLSFiles) throws -> NIOSSLContext {
+        let chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
+        return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
     }
 
     /// Stops listening and closes every open connection (a request held by `hang` ends with the
     /// connection closed). Calling it again does nothing.
     public func shutdown() async throws {
         try await pause()
+        releasePort()
     }
 
     /// The server goes away: stops listening (new connections are refused) and closes every open
-    /// connection, but keeps its clients, issued tokens, counters and faults for ``resume()``.
+    /// connection, but keeps its port, clients, issued tokens, counters and faults for ``resume()``.
     /// Calling it again does nothing.
     public func pause() async throws {
         let listener = serverChannel.withLock { c -> Channel? in defer { c = nil }; return c }
         if let listener {
+            // Hold the port before letting go of it (see `portReservation`).
+            reservePort()
             do {
                 try await listener.close()
             } catch ChannelError.alreadyClosed {
@@ -183,10 +214,51 @@ public final class DemoGateway: Sendable {
     /// The server comes back on the same port after ``pause()``, with its state. Does nothing
     /// when it is listening already.
     /// - Throws: When the port cannot be bound again within 2 s (another process took it).
-    public func resume() async throws {
+    ///
+    /// - Parameter tls: A new certificate for a TLS server (e.g. the operator replaced an
+    ///   untrusted one); nil keeps the current one. Ignored for a plain HTTP server.
+    public func resume(tls: TLSFiles? = nil) async throws {
         guard serverChannel.withLock({ $0 == nil }) else { return }
+        if let tls, sslContext.withLock({ $0 != nil }) {
+            let context = try Self.sslContext(tls)
+            sslContext.withLock { $0 = context }
+        }
+        // The listener binds beside the reservation (both SO_REUSEPORT), then the reservation
+        // goes: the port is never free in between.
         let channel = try await bind(port)
         serverChannel.withLock { $0 = channel }
+        releasePort()
+    }
+
+    deinit { releasePort() }
+
+    private func reservePort() {
+        #if canImport(Glibc)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { return }
+        // SO_REUSEPORT (the listener has it too) lets this socket bind the port while the listener
+        // still holds it, so the port is never free; no SO_REUSEADDR, so nobody else can share
+        // it. Bound but not listening: connections to the port are refused. Ephemeral port
+        // selection (autobind, outgoing connections) skips ports bound like this.
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { close(fd); return }
+        let old = portReservation.withLock { r -> Int32? in defer { r = fd }; return r }
+        if let old { close(old) }
+    }
+
+    private func releasePort() {
+        if let fd = portReservation.withLock({ r -> Int32? in defer { r = nil }; return r }) { close(fd) }
     }
 
     /// True between ``pause()`` and ``resume()`` (and after ``shutdown()``).

@@ -165,6 +165,12 @@ public final class AHCTransport: HTTPTransport {
         let text = String(describing: error)
         if text.contains("connectTimeout") { return .connectTimeout(hostPort) }
         if text.contains("Connection refused") || text.contains("ECONNREFUSED") || text.contains("connectionRefused") { return .connectionRefused(hostPort) }
+        if text.contains("Connection reset by peer") || text.contains("ECONNRESET") || text.contains("connectionReset") {
+            return .other("the server reset the connection (it went away or crashed)")
+        }
+        if text.contains("I/O on closed channel") || text.contains("ioOnClosedChannel") {
+            return .other("the server closed the connection without answering")
+        }
         if text.contains("NXDOMAIN") || text.contains("lookup") || text.contains("getaddrinfo") || text.contains("No address")
             || text.contains("UnknownHost") || text.contains("Name or service not known") { return .hostNotFound(hostPort) }
         if error is NIOSSLError || error is BoringSSLError || text.contains("certificate") || text.contains("SSL") || text.contains("TLS") {

@@ -91,7 +91,7 @@ struct CallCommand: AsyncParsableCommand {
         }
 
         let seconds = Duration.milliseconds(Int64(timeout * 1000))
-        let tokenTransport = try AHCTransport(insecure: cfg.allowInsecureConnections, caFile: caFile)
+        let tokenTransport = try AHCTransport(insecure: cfg.allowInsecureConnections, caFile: caFile, retryConnects: false)
         let backendTransport = try AHCTransport(connectTimeout: .seconds(2), followRedirects: false, insecure: cfg.allowInsecureConnections,
                                                 caFile: caFile, retryConnects: false)
         // AsyncHTTPClient insists on an explicit shutdown: every path below that ends the

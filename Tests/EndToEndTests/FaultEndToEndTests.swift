@@ -219,26 +219,31 @@ import Testing
 
     // MARK: CLI
 
-    /// Runs the binary with stderr merged into the output.
-    func cli(_ args: String) throws -> (status: Int32, out: String) {
-        try run(["sh", "-c", "'\(TmuxDriver.binary)' \(args) 2>&1"])
+    /// Runs the binary with stderr merged into the output, on a thread of its own: `run` blocks
+    /// in waitpid, and a `check` that waits seconds must not hold one of the few threads that
+    /// every other test of the process needs to make progress.
+    func cli(_ args: String) async throws -> (status: Int32, out: String) {
+        let argv = ["sh", "-c", "'\(TmuxDriver.binary)' \(args) 2>&1"]
+        return try await withCheckedThrowingContinuation { cont in
+            Thread { cont.resume(with: Result { try run(argv) }) }.start()
+        }
     }
 
     @Test func checkAndCallNameTheFaultAndTakeCAFile() async throws {
         try await withRig(bOptions: .init(tls: TLSFiles.trusted)) { rig in
-            let untrusted = try cli("check \(rig.config) --timeout 3")
+            let untrusted = try await cli("check \(rig.config) --timeout 3")
             #expect(untrusted.status == 1)
             #expect(untrusted.out.contains("certificate not trusted"), "\(untrusted.out)")
             #expect(untrusted.out.contains("--ca-file"))
-            let trusted = try cli("check \(rig.config) --timeout 3 --ca-file \(TLSFiles.caFile)")
+            let trusted = try await cli("check \(rig.config) --timeout 3 --ca-file \(TLSFiles.caFile)")
             #expect(trusted.status == 0, "\(trusted.out)")
-            let badCA = try cli("check \(rig.config) --ca-file \(TLSFiles.path("ca.key"))")
+            let badCA = try await cli("check \(rig.config) --ca-file \(TLSFiles.path("ca.key"))")
             #expect(badCA.status != 0 && badCA.out.contains("--ca-file"), "\(badCA.out)")
 
-            let call = try cli("call \(rig.config) /faulty --timeout 3 --ca-file \(TLSFiles.caFile)")
+            let call = try await cli("call \(rig.config) /faulty --timeout 3 --ca-file \(TLSFiles.caFile)")
             #expect(call.status == 0, "\(call.out)")
             rig.b.setFault(.html500, path: Rig.faultyPath)
-            let failed = try cli("call \(rig.config) /faulty --timeout 3 --ca-file \(TLSFiles.caFile)")
+            let failed = try await cli("call \(rig.config) /faulty --timeout 3 --ca-file \(TLSFiles.caFile)")
             #expect(failed.status == 1)
             #expect(failed.out.contains("token   500 Internal Server Error"), "\(failed.out)")
             #expect(failed.out.contains("the backend was not called"))
@@ -248,12 +253,12 @@ import Testing
     @Test func allowInsecureConnectionsWarnsAndSkipsVerification() async throws {
         try await withRig(bOptions: .init(tls: TLSFiles.selfSigned), insecure: true) { rig in
             let warning = "allow_insecure_connections is true in \(rig.config)"
-            let check = try cli("check \(rig.config) --timeout 3")
+            let check = try await cli("check \(rig.config) --timeout 3")
             #expect(check.status == 0, "\(check.out)")
             #expect(check.out.contains("tokentop: warning: \(warning)"))
-            let list = try cli("list \(rig.config)")
+            let list = try await cli("list \(rig.config)")
             #expect(list.out.contains(warning))
-            let call = try cli("call \(rig.config) /faulty --timeout 3")
+            let call = try await cli("call \(rig.config) /faulty --timeout 3")
             #expect(call.status == 0, "\(call.out)")
             #expect(call.out.contains(warning))
         }

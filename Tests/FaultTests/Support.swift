@@ -60,14 +60,15 @@ struct FaultRig {
 }
 
 /// Builds a rig, runs `body`, tears everything down (also when `body` throws).
-func withRig(faultyOptions: DemoGateway.Options = .init(), timeout: Duration = .milliseconds(800),
+func withRig(faultyOptions: DemoGateway.Options = .init(), timeout: Duration = .milliseconds(1500),
              connectTimeout: Duration = .milliseconds(500), caFile: String? = nil, insecure: Bool = false,
              policy: RefreshPolicy = fastPolicy(),
              _ body: (FaultRig) async throws -> Void) async throws {
     let a = try await DemoGateway.start()
     let b = try await DemoGateway.start(options: faultyOptions)
     b.registerClient(id: FaultRig.faultyClient, secret: FaultRig.faultySecret, lifetime: 3600)
-    let transport = try AHCTransport(connectTimeout: connectTimeout, insecure: insecure, caFile: caFile)
+    // As `NetworkOptions.tokenTransport(for:)` makes it: no connect retries inside AHC.
+    let transport = try AHCTransport(connectTimeout: connectTimeout, insecure: insecure, caFile: caFile, retryConnects: false)
     let routes = [
         FaultRig.route(id: 0, endpoint: "/healthy", host: a.baseURL, credentials: ClientCredentials(
             clientID: Scenario.healthy.clientID, clientSecret: Scenario.healthy.clientSecret,
