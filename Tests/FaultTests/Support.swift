@@ -60,8 +60,8 @@ struct FaultRig {
 }
 
 /// Builds a rig, runs `body`, tears everything down (also when `body` throws).
-func withRig(faultyOptions: DemoGateway.Options = .init(), timeout: Duration = .milliseconds(1500),
-             connectTimeout: Duration = .milliseconds(500), caFile: String? = nil, insecure: Bool = false,
+func withRig(faultyOptions: DemoGateway.Options = .init(), timeout: Duration = .seconds(2),
+             connectTimeout: Duration = .seconds(3), caFile: String? = nil, insecure: Bool = false,
              policy: RefreshPolicy = fastPolicy(),
              _ body: (FaultRig) async throws -> Void) async throws {
     let a = try await DemoGateway.start()

@@ -18,8 +18,8 @@ import TokenKit
     static func expectedSummary(_ c: Case, port: Int) -> (String) -> Bool {
         switch c {
         case .refused: return { $0 == "connection refused by 127.0.0.1:\(port)" }
-        case .hang: return { $0 == "no answer within 1.5 s (timeout)" }
-        case .trickle: return { $0.hasPrefix("answer cut off by the 1.5 s timeout: 200 OK, ") && $0.contains("sends very slowly") }
+        case .hang: return { $0 == "no answer within 2 s (timeout)" }
+        case .trickle: return { $0.hasPrefix("answer cut off by the 2 s timeout: 200 OK, ") && $0.contains("sends very slowly") }
         case .closeWithoutAnswer: return { $0 == "the server closed the connection without answering" }
         case .html500: return { $0 == "500 Internal Server Error" }
         case .error200: return { $0 == "200 invalid_scope: scope 'admin' is not allowed" }
@@ -222,7 +222,7 @@ func expectBackoff(_ delays: [TimeInterval], sourceLocation: Testing.SourceLocat
 
     func fetchOnce(_ server: DemoGateway, caFile: String?, insecure: Bool) async throws -> Result<AccessToken, TokenFailure> {
         server.registerClient(id: FaultRig.faultyClient, secret: FaultRig.faultySecret, lifetime: 3600)
-        let t = try AHCTransport(connectTimeout: .seconds(1), insecure: insecure, caFile: caFile)
+        let t = try AHCTransport(connectTimeout: .seconds(5), insecure: insecure, caFile: caFile)
         let r = await TokenFetcher(transport: t, timeout: .seconds(3)).fetch(FaultRig.credentials(for: server))
         await t.shutdown()
         return r.result
@@ -252,7 +252,7 @@ func expectBackoff(_ delays: [TimeInterval], sourceLocation: Testing.SourceLocat
         let tlsServer = try await DemoGateway.start(options: .init(tls: TLSFixture.trusted))
         let plainServer = try await DemoGateway.start()
         defer { Task { try? await tlsServer.shutdown(); try? await plainServer.shutdown() } }
-        let t = try AHCTransport(connectTimeout: .seconds(1), caFile: TLSFixture.caFile)
+        let t = try AHCTransport(connectTimeout: .seconds(5), caFile: TLSFixture.caFile)
         defer { Task { await t.shutdown() } }
         // https:// to a plain HTTP server.
         var c = FaultRig.credentials(for: plainServer)
