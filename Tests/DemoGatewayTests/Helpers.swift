@@ -73,7 +73,9 @@ func withGateway<T>(options: DemoGateway.Options = .init(),
                     _ body: (DemoGateway, TestClient) async throws -> T) async throws -> T {
     let gateway = try await DemoGateway.start(options: options)
     var configuration = HTTPClient.Configuration()
-    configuration.timeout.connect = .seconds(1)
+    // Generous: AHC also fails requests that wait longer than this for a pooled connection, and
+    // 40 concurrent requests on a loaded machine wait (HTTPClientError.getConnectionFromPoolTimeout).
+    configuration.timeout.connect = .seconds(5)
     configuration.redirectConfiguration = .disallow
     let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     let client = TestClient(http: http, baseURL: gateway.baseURL)

@@ -110,8 +110,14 @@ extension TokenManager {
 }
 
 /// Watches a manager's events and notes, for each failed attempt of one entry, the backoff the
-/// manager chose: `nextRetryAt` minus the end of that attempt.
+/// manager chose (`nextRetryAt` minus the manager's `now` when it recorded the failure). That
+/// instant is not visible, only bracketed: after the end of the attempt's exchanges, before the
+/// event arrives here. So each delay is known as a range, `lower...upper`, however busy the
+/// machine is.
 actor BackoffRecorder {
+    /// `nextRetryAt` − event arrival: never more than the real delay.
+    private(set) var lowers: [TimeInterval] = []
+    /// `nextRetryAt` − end of the exchanges: never less than the real delay.
     private(set) var delays: [TimeInterval] = []
     private(set) var summaries: [String] = []
     private var task: Task<Void, Never>?
@@ -121,14 +127,17 @@ actor BackoffRecorder {
         task = Task {
             for await e in events {
                 guard case .finished(let a) = e, a.entryID == entry, let f = a.failure else { continue }
+                let arrived = Date()
                 let snap = await manager.snapshot(entry: entry)
                 guard let next = snap?.nextRetryAt else { continue }
-                self.note(next.timeIntervalSince(a.started.addingTimeInterval(a.duration)), f.summary)
+                self.note(lower: next.timeIntervalSince(arrived), upper: next.timeIntervalSince(a.started.addingTimeInterval(a.duration)), f.summary)
             }
         }
     }
 
-    private func note(_ delay: TimeInterval, _ summary: String) { delays.append(delay); summaries.append(summary) }
+    private func note(lower: TimeInterval, upper: TimeInterval, _ summary: String) {
+        lowers.append(lower); delays.append(upper); summaries.append(summary)
+    }
 
     func stop() { task?.cancel() }
 }
