@@ -243,11 +243,12 @@ struct TokenScenarioTests {
             await #expect(throws: (any Error).self) {
                 _ = try await client.postForm(Scenario.hang.tokenPath,
                                               "grant_type=client_credentials&client_id=hang&client_secret=hang-secret",
-                                              timeout: .seconds(1))
+                                              timeout: .seconds(3))
             }
+            // 3 s, not 1: on a loaded machine connecting and sending alone can take a second.
             let elapsed = ContinuousClock.now - start
-            #expect(elapsed >= .milliseconds(900))
-            #expect(elapsed < .seconds(5))
+            #expect(elapsed >= .milliseconds(2900))
+            #expect(elapsed < .seconds(8))
             // The request did arrive; it just never got an answer.
             #expect(gateway.tokenRequestCount(clientID: "hang") == 1)
             #expect(gateway.recordedTokenRequests().count == 1)
