@@ -11,9 +11,10 @@ import TokenKit
 public final class AHCTransport: HTTPTransport {
     public let client: HTTPClient
     private let ownsClient: Bool
-    /// Debug builds only: every request traps (fatalError) after this long. For the end-to-end
+    /// Debug builds only: the first request traps (fatalError) after this long. For the end-to-end
     /// test of "a crash inside a background task restores the terminal"; see docs/faults.md.
     private let debugTrapAfter: Duration?
+    private static let debugTrapped = Atomic(false)
 
     /// - Parameters:
     ///   - connectTimeout: TCP connect limit (1–2 s keeps a dead server from stalling a row).
@@ -77,6 +78,11 @@ public final class AHCTransport: HTTPTransport {
         #if DEBUG
         if let debugTrapAfter {
             try? await Task.sleep(for: debugTrapAfter)
+            // One trap, like a real crash; the other fetches wait for the end.
+            if Self.debugTrapped.exchange(true, ordering: .relaxed) {
+                try? await Task.sleep(for: .seconds(3600))
+                throw .other("cancelled")
+            }
             fatalError("tokentop debug hook: a trap inside a background token fetch (TOKENTOP_DEBUG_TRAP_IN_FETCH)")
         }
         #endif

@@ -41,7 +41,7 @@ struct NetworkOptions: ParsableArguments {
     /// The one place transports are made, so TLS options (CA file, the config's
     /// allow_insecure_connections) apply to every command alike.
     func tokenTransport(for cfg: GatewayConfiguration) throws -> AHCTransport {
-        // Debug builds only: TOKENTOP_DEBUG_TRAP_IN_FETCH=MS makes every token fetch trap after MS
+        // Debug builds only: TOKENTOP_DEBUG_TRAP_IN_FETCH=MS makes the first token fetch trap after MS
         // milliseconds, so the end-to-end tests can prove a crash in a background task restores
         // the terminal. Release builds ignore it.
         var trap: Duration?

@@ -203,8 +203,8 @@ import Testing
 
     @Test func trapInABackgroundTaskRestoresTheTerminal() async throws {
         try await withRig { rig in
-            // Debug builds: every token fetch traps (fatalError) after 8 s, inside the manager's
-            // fetch task, while curses owns the terminal.
+            // Debug builds: the first token fetch traps (fatalError) after 8 s, inside the
+            // manager's fetch task, while curses owns the terminal.
             let tmux = try dashboard(rig, env: ["TOKENTOP_DEBUG_TRAP_IN_FETCH": "8000", "SWIFT_BACKTRACE": "enable=no"])
             defer { tmux.stop() }
             try await tmux.waitFor("the dashboard", timeout: 8) { $0.contains("STATE") && $0.contains("/faulty") }
