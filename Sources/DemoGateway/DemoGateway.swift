@@ -252,6 +252,8 @@ public final class DemoGateway: Sendable {
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
+        // Should not fail (see above); if it does, pause() still refuses connections, it just
+        // cannot keep other sockets off the port.
         guard rc == 0 else { close(fd); return }
         let old = portReservation.withLock { r -> Int32? in defer { r = fd }; return r }
         if let old { close(old) }
