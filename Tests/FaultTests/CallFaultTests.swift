@@ -63,10 +63,17 @@ import TokenKit
         }
     }
 
-    @Test func trickle() async throws {
-        try await check(.trickle) { r, _ in
+    /// The body deadline (AHC's own covers only the head): 5 s, so the head surely arrives even on
+    /// a busy machine, and the 180-byte body at one byte a second surely does not.
+    @Test func trickleIsCutOffByTheDeadlineWhileTheBodyArrives() async throws {
+        try await withServer { server, caller in
+            server.setFault(.trickle, path: Self.path)
+            let started = ContinuousClock.now
+            let r = await BackendCaller(transport: caller.transport, timeout: .seconds(5)).call(try plan(server))
+            #expect(ContinuousClock.now - started < .seconds(7))
             #expect(r.outcome == .transportFailure)
-            #expect(r.summary.hasPrefix("answer cut off by the 2 s timeout: 200 OK, "), "\(r.summary)")
+            #expect(r.summary.hasPrefix("answer cut off by the 5 s timeout: 200 OK, "), "\(r.summary)")
+            #expect(r.summary.contains(" body bytes received (the server sends very slowly)"))
         }
     }
 
