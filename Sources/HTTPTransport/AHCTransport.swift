@@ -172,7 +172,7 @@ public final class AHCTransport: HTTPTransport {
         if text.contains("connectTimeout") { return .connectTimeout(hostPort) }
         if text.contains("Connection refused") || text.contains("ECONNREFUSED") || text.contains("connectionRefused") { return .connectionRefused(hostPort) }
         if text.contains("Connection reset by peer") || text.contains("ECONNRESET") || text.contains("connectionReset") {
-            return .other("the server reset the connection (it went away or crashed)")
+            return .other("the server reset the connection (it went away or crashed, or an http:// URL for a TLS port?)")
         }
         if text.contains("I/O on closed channel") || text.contains("ioOnClosedChannel") {
             return .other("the server closed the connection without answering")
