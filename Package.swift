@@ -40,6 +40,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "ConfigLint", dependencies: ["GatewayConfig"]),
         .target(name: "BackendCall", dependencies: ["GatewayConfig", "TokenKit"]),
@@ -72,6 +73,7 @@ let package = Package(
         .testTarget(name: "FuzzTests", dependencies: ["FuzzHarness"], path: "Tests/FuzzTests/Tests"),
         // The DemoGateway with 200 short-lived credentials, for scripts/soak.sh (docs/soak.md).
         .executableTarget(name: "tokentop-soak-server", dependencies: ["DemoGateway"], path: "scripts/soak-server"),
+        .testTarget(name: "FaultTests", dependencies: ["DemoGateway", "TokenKit", "HTTPTransport", "GatewayConfig", "BackendCall"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,13 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// An embedded loopback server that plays both sides of a gateway's client-credentials setup:
 /// an OAuth 2.0 authorization server (RFC 6749 §4.4) with one token endpoint per ``Scenario``,
@@ -19,6 +25,11 @@ import NIOPosix
 /// - `/redirect/same-host` → 302 to `/api/healthy`; `/redirect/cross-host` → 302 to
 ///   `http://localhost:PORT/api/public` (another host name for the same server).
 ///
+/// Faults for tests: ``setFault(_:path:)`` makes one path misbehave (hang, trickle, HTML 500, 429,
+/// 10 MiB body, redirect loop, not HTTP, …) until cleared; ``pause()``/``resume()`` make the whole
+/// server go away (connection refused) and come back on the same port; ``Options/tls`` serves
+/// HTTPS with a given certificate (test certificates live in `Tests/Fixtures/tls`).
+///
 /// Backends answer with JSON echoing who called and what arrived (Authorization masked).
 /// Tokens are JWT-shaped but signed with random bytes: this is a demo, not a security boundary.
 /// It listens on 127.0.0.1 only.
@@ -33,19 +44,43 @@ public final class DemoGateway: Sendable {
         /// How many requests of each kind (token, backend) are kept for ``DemoGateway/recordedTokenRequests()``
         /// and ``DemoGateway/recordedBackendRequests()``; older ones are dropped. Default 10 000.
         public var maxRecordedRequests: Int
+        /// Serve HTTPS with this certificate and key instead of plain HTTP. Default nil.
+        public var tls: TLSFiles?
+        /// Pause between the body bytes of ``Fault/trickle``. Default 1 s.
+        public var trickleInterval: Duration
+        /// Body size of ``Fault/hugeBody`` in bytes. Default 10 MiB.
+        public var hugeBodySize: Int
 
         public init(slowDelay: Duration = .seconds(3), oversizedBodySize: Int = 2 << 20,
-                    maxRecordedRequests: Int = 10_000) {
+                    maxRecordedRequests: Int = 10_000, tls: TLSFiles? = nil, trickleInterval: Duration = .seconds(1),
+                    hugeBodySize: Int = 10 << 20) {
             self.slowDelay = slowDelay
             self.oversizedBodySize = oversizedBodySize
             self.maxRecordedRequests = maxRecordedRequests
+            self.tls = tls
+            self.trickleInterval = trickleInterval
+            self.hugeBodySize = hugeBodySize
+        }
+    }
+
+    /// PEM files for an HTTPS listener (see `Tests/Fixtures/tls`: test-only certificates).
+    public struct TLSFiles: Sendable, Hashable {
+        /// The server certificate (optionally followed by intermediates), PEM.
+        public var certificateChain: String
+        /// Its private key, PEM.
+        public var privateKey: String
+        public init(certificateChain: String, privateKey: String) {
+            self.certificateChain = certificateChain; self.privateKey = privateKey
         }
     }
 
     private let core: GatewayCore
-    private let serverChannel: Channel
+    /// The listening socket; nil while paused.
+    private let serverChannel: Locked<Channel?>
     /// Accepted connections, so ``shutdown()`` can close them, including ones held by `hang`.
     private let connections: Locked<[ObjectIdentifier: Channel]>
+    /// Binds a listening socket on a port (the same bootstrap for start and resume).
+    private let bind: @Sendable (Int) async throws -> Channel
 
     /// The audience the `auth0` scenario requires (sent by the config in `endpoint_params`).
     public static let auth0Audience = GatewayCore.auth0Audience
@@ -56,25 +91,45 @@ public final class DemoGateway: Sendable {
     /// The port the server listens on.
     public let port: Int
 
-    /// `http://127.0.0.1:PORT`.
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// `http://127.0.0.1:PORT` (`https://` with ``Options/tls``).
+    public var baseURL: String { core.baseURL }
 
-    private init(core: GatewayCore, serverChannel: Channel, connections: Locked<[ObjectIdentifier: Channel]>, port: Int) {
-        self.core = core; self.serverChannel = serverChannel; self.connections = connections; self.port = port
+    /// The TLS context new connections get (swapped by ``resume(tls:)``); nil for plain HTTP.
+    private let sslContext: Locked<NIOSSLContext?>
+    /// While paused: a socket bound to the port but not listening, so connections are refused
+    /// and no other socket of the machine (another test's server, an outgoing connection's
+    /// ephemeral port) can take the port before ``resume()``. Without it, a busy test run hands
+    /// the freed port to another server within seconds.
+    private let portReservation = Locked<Int32?>(nil)
+
+    private init(core: GatewayCore, serverChannel: Channel, connections: Locked<[ObjectIdentifier: Channel]>, port: Int,
+                 bind: @escaping @Sendable (Int) async throws -> Channel, sslContext: Locked<NIOSSLContext?>) {
+        self.core = core; self.serverChannel = Locked(serverChannel); self.connections = connections; self.port = port
+        self.bind = bind; self.sslContext = sslContext
     }
+
+    static let reusePort = ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT))
+
+    /// The event loops of every demo server in this process (never shut down, like NIO's singleton).
+    static let serverGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
 
     /// Starts a server on 127.0.0.1.
     ///
     /// - Parameters:
     ///   - port: The port to listen on; 0 picks a free one (read it back from ``port``).
     ///   - options: See ``Options``.
-    /// - Throws: When the port cannot be bound.
+    /// - Throws: When the port cannot be bound (a port just released is retried for 2 s), or the
+    ///   TLS files cannot be read.
     public static func start(port: Int = 0, options: Options = .init()) async throws -> DemoGateway {
         let core = GatewayCore(options: options)
         let connections = Locked<[ObjectIdentifier: Channel]>([:])
-        // The shared NIO event loop group: starting many gateways in tests costs no threads, and
-        // there is nothing to shut down but our own channels.
-        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let sslContext = Locked<NIOSSLContext?>(try options.tls.map(Self.sslContext))
+        // One event loop group shared by every gateway of the process: starting many gateways in
+        // tests costs no threads, and there is nothing to shut down but our own channels. Not
+        // NIO's singleton: AsyncHTTPClient runs on that one, and a server busy with TLS
+        // handshakes or a 10 MiB body must not stall the timers of the client it is testing.
+        @Sendable func makeBootstrap() -> ServerBootstrap {
+            ServerBootstrap(group: Self.serverGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -83,31 +138,145 @@ public final class DemoGateway: Sendable {
                 connections.withLock { $0[id] = channel }
                 channel.closeFuture.whenComplete { _ in _ = connections.withLock { $0.removeValue(forKey: id) } }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let context = sslContext.withLock({ $0 }) {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(RawOutlet(), name: RawOutlet.name)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(HTTPHandler(core: core))
                 }
             }
-        let channel = try await bootstrap.bind(host: "127.0.0.1", port: port).get()
+        }
+        let bind: @Sendable (Int) async throws -> Channel = { port in
+            // A port released a moment ago (pause/resume, or a restart on the old port) can be
+            // refused briefly; SO_REUSEADDR covers TIME_WAIT, this covers the rest.
+            let deadline = ContinuousClock.now + .seconds(2)
+            while true {
+                do {
+                    // SO_REUSEPORT lets pause()'s port reservation bind beside the listener (see
+                    // `portReservation`). Set before bind only for a port asked for by number (resume
+                    // binds beside the reservation); after bind for port 0, because Linux may give a
+                    // port-0 bind with SO_REUSEPORT a port another such socket already listens on.
+                    let bootstrap = makeBootstrap()
+                    if port != 0 { _ = bootstrap.serverChannelOption(Self.reusePort, value: 1) }
+                    let channel = try await bootstrap.bind(host: "127.0.0.1", port: port).get()
+                    if port == 0 { try await channel.setOption(Self.reusePort, value: 1) }
+                    return channel
+                } catch {
+                    guard port != 0, ContinuousClock.now < deadline else { throw error }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+        }
+        let channel = try await bind(port)
         guard let boundPort = channel.localAddress?.port else {
             try? await channel.close()
             throw DemoGatewayError.noPort
         }
         core.boundPort.withLock { $0 = boundPort }
-        return DemoGateway(core: core, serverChannel: channel, connections: connections, port: boundPort)
+        return DemoGateway(core: core, serverChannel: channel, connections: connections, port: boundPort, bind: bind,
+                           sslContext: sslContext)
+    }
+
+    static func sslContext(_ files: TLSFiles) throws -> NIOSSLContext {
+        let chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
+        return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
     }
 
     /// Stops listening and closes every open connection (a request held by `hang` ends with the
     /// connection closed). Calling it again does nothing.
     public func shutdown() async throws {
-        do {
-            try await serverChannel.close()
-        } catch ChannelError.alreadyClosed {
-            // Already shut down.
+        try await pause()
+        releasePort()
+    }
+
+    /// The server goes away: stops listening (new connections are refused) and closes every open
+    /// connection, but keeps its port, clients, issued tokens, counters and faults for ``resume()``.
+    /// Calling it again does nothing.
+    public func pause() async throws {
+        let listener = serverChannel.withLock { c -> Channel? in defer { c = nil }; return c }
+        if let listener {
+            // Hold the port before letting go of it (see `portReservation`).
+            reservePort()
+            do {
+                try await listener.close()
+            } catch ChannelError.alreadyClosed {
+                // Already closed.
+            }
         }
         let open = connections.withLock { Array($0.values) }
         for channel in open {
             try? await channel.close()
         }
+    }
+
+    /// The server comes back on the same port after ``pause()``, with its state. Does nothing
+    /// when it is listening already.
+    /// - Throws: When the port cannot be bound again within 2 s (another process took it).
+    ///
+    /// - Parameter tls: A new certificate for a TLS server (e.g. the operator replaced an
+    ///   untrusted one); nil keeps the current one. Ignored for a plain HTTP server.
+    public func resume(tls: TLSFiles? = nil) async throws {
+        guard serverChannel.withLock({ $0 == nil }) else { return }
+        if let tls, sslContext.withLock({ $0 != nil }) {
+            let context = try Self.sslContext(tls)
+            sslContext.withLock { $0 = context }
+        }
+        // The listener binds beside the reservation (both SO_REUSEPORT), then the reservation
+        // goes: the port is never free in between.
+        let channel = try await bind(port)
+        serverChannel.withLock { $0 = channel }
+        releasePort()
+    }
+
+    deinit { releasePort() }
+
+    private func reservePort() {
+        #if canImport(Glibc)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { return }
+        // SO_REUSEPORT (the listener has it too) lets this socket bind the port while the listener
+        // still holds it, so the port is never free; no SO_REUSEADDR, so nobody else can share
+        // it. Bound but not listening: connections to the port are refused. Ephemeral port
+        // selection (autobind, outgoing connections) skips ports bound like this.
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        // Should not fail (see above); if it does, pause() still refuses connections, it just
+        // cannot keep other sockets off the port.
+        guard rc == 0 else { close(fd); return }
+        let old = portReservation.withLock { r -> Int32? in defer { r = fd }; return r }
+        if let old { close(old) }
+    }
+
+    private func releasePort() {
+        if let fd = portReservation.withLock({ r -> Int32? in defer { r = nil }; return r }) { close(fd) }
+    }
+
+    /// True between ``pause()`` and ``resume()`` (and after ``shutdown()``).
+    public var isPaused: Bool { serverChannel.withLock { $0 == nil } }
+
+    // MARK: - Faults
+
+    /// Makes requests to `path` (exact path, query ignored) misbehave as `fault`; nil restores
+    /// the normal behaviour. Takes effect for the next request.
+    public func setFault(_ fault: Fault?, path: String) {
+        core.state.withLock { $0.faults[path] = fault }
+    }
+
+    /// Restores the normal behaviour of every path.
+    public func clearFaults() {
+        core.state.withLock { $0.faults = [:] }
     }
 
     /// Connections currently open (for tests that check nothing is left behind).

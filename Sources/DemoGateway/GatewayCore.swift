@@ -26,6 +26,12 @@ enum Action: Sendable {
     case reply(Reply, delay: Duration?)
     /// Never answer. The connection stays open until the client gives up or the server stops.
     case hang
+    /// Send the head at once, then the body one byte per `interval` (a fault, see ``Fault/trickle``).
+    case trickle(Reply, interval: Duration)
+    /// Close the connection without answering.
+    case close
+    /// Write these bytes as they are (not HTTP), then close.
+    case raw([UInt8])
 }
 
 /// A client the authorization server knows.
@@ -56,6 +62,8 @@ struct GatewayState {
     var flakyRequests = 0
     var tokenRecords: [RecordedRequest] = []
     var backendRecords: [RecordedRequest] = []
+    /// Faults switched on at run time, by exact request path (query ignored).
+    var faults: [String: Fault] = [:]
 }
 
 final class GatewayCore: Sendable {
@@ -63,6 +71,8 @@ final class GatewayCore: Sendable {
     let state: Locked<GatewayState>
     /// Known only once the listening socket is bound; read on every request that needs a URL.
     let boundPort = Locked(0)
+    /// Padding for ``Fault/hugeBody``.
+    let hugePaddingCache = Locked<[UInt8]>([])
 
     /// Paths of the token endpoints, besides one per scenario.
     static let genericTokenPath = "/oauth/token"
@@ -81,15 +91,21 @@ final class GatewayCore: Sendable {
     }
 
     var port: Int { boundPort.withLock { $0 } }
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// `http` or `https` (when started with ``DemoGateway/Options/tls``).
+    var scheme: String { options.tls == nil ? "http" : "https" }
+    var baseURL: String { "\(scheme)://127.0.0.1:\(port)" }
 
     func handle(_ request: RecordedRequest) -> Action {
         let path = request.path
+        let normal: Action
         if path.hasPrefix("/oauth/") {
-            return tokenEndpoint(request)
+            normal = tokenEndpoint(request)
+        } else {
+            record(backend: request)
+            normal = .reply(backend(request), delay: nil)
         }
-        record(backend: request)
-        return .reply(backend(request), delay: nil)
+        guard let fault = state.withLock({ $0.faults[path] }) else { return normal }
+        return apply(fault, to: normal, request: request)
     }
 
     // MARK: - Recording
@@ -378,7 +394,7 @@ final class GatewayCore: Sendable {
         case "/redirect/cross-host":
             // Another host name for the same server: a client that forwards the bearer token on
             // redirect leaks it here, and the recorded request shows it.
-            return Reply(status: 302, headers: [("Location", "http://localhost:\(port)/api/public"),
+            return Reply(status: 302, headers: [("Location", "\(scheme)://localhost:\(port)/api/public"),
                                                 ("Content-Length", "0")])
         case "/redirect/same-host":
             return Reply(status: 302, headers: [("Location", Scenario.healthy.backendPath), ("Content-Length", "0")])

@@ -74,14 +74,56 @@ final class HTTPHandler: ChannelInboundHandler {
             case .reply(let reply, nil):
                 write(reply, keepAlive: keepAlive, isHead: isHead, context: context)
             case .reply(let reply, let delay?):
-                let (seconds, attoseconds) = delay.components
-                let amount = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-                context.eventLoop.assumeIsolated().scheduleTask(in: amount) {
+                context.eventLoop.assumeIsolated().scheduleTask(in: Self.amount(delay)) {
                     guard self.isActive else { return }
                     self.write(reply, keepAlive: keepAlive, isHead: isHead, context: context)
                 }
+            case .trickle(let reply, let interval):
+                trickle(reply, interval: Self.amount(interval), context: context)
+            case .close:
+                context.close(promise: nil)
+            case .raw(let bytes):
+                // Straight to the socket, past the HTTP encoder (see RawOutlet).
+                guard let outlet = try? context.pipeline.syncOperations.context(name: RawOutlet.name) else {
+                    context.close(promise: nil); return
+                }
+                let buffer = context.channel.allocator.buffer(bytes: bytes)
+                outlet.writeAndFlush(NIOAny(buffer)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             }
         }
+    }
+
+    static func amount(_ d: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = d.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// The head at once (with the full Content-Length), then one body byte per `interval`; the
+    /// connection closes after the last byte. Stops when the client goes away.
+    private func trickle(_ reply: Reply, interval: TimeAmount, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        for (name, value) in reply.headers where name.lowercased() != "content-length" { headers.add(name: name, value: value) }
+        headers.replaceOrAdd(name: "Content-Length", value: String(reply.body.count))
+        headers.replaceOrAdd(name: "Connection", value: "close")
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: reply.status), headers: headers)
+        context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+        let body = reply.body
+        let loop = context.eventLoop.assumeIsolated()
+        func send(_ i: Int) {
+            guard isActive else { return }
+            guard i < body.count else {
+                writeAndFlushPromise(context, .end(nil)).futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                return
+            }
+            let buffer = context.channel.allocator.buffer(bytes: body[i...i])
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            loop.scheduleTask(in: interval) { send(i + 1) }
+        }
+        loop.scheduleTask(in: interval) { send(0) }
+    }
+
+    private func writeAndFlushPromise(_ context: ChannelHandlerContext, _ part: HTTPServerResponsePart) -> EventLoopPromise<Void> {
+        context.writeAndFlushPromise(wrapOutboundOut(part))
     }
 
     private func write(_ reply: Reply, keepAlive: Bool, isHead: Bool, context: ChannelHandlerContext) {
@@ -109,6 +151,13 @@ final class HTTPHandler: ChannelInboundHandler {
         // A reset connection or a protocol error: nothing useful to answer, just drop it.
         context.close(promise: nil)
     }
+}
+
+/// A pass-through placed before the HTTP handlers: bytes written from its context reach the socket
+/// (through TLS, when there is TLS) without the HTTP encoder, for the `notHTTP` fault.
+final class RawOutlet: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = ByteBuffer
+    static let name = "demo-raw-outlet"
 }
 
 private extension ChannelHandlerContext {

@@ -50,6 +50,10 @@ struct CallCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the token, and again for the backend.")
     var timeout: Double = 10
 
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp(
+        "Also trust the CA certificates in this PEM file (for the token server and the backend).", valueName: "PATH"))
+    var caFile: String?
+
     @Flag(help: "One JSON record on stdout (body preview included, token masked) instead of the body.")
     var json = false
 
@@ -64,6 +68,7 @@ struct CallCommand: AsyncParsableCommand {
         do { _ = try config.path() } catch { usageError("\(error)") }
         guard let endpoint, !endpoint.isEmpty else { usageError("no ENDPOINT given: pass an endpoint path or a route id (see `tokentop list`)") }
         guard timeout > 0, timeout <= 600 else { usageError("--timeout must be between 0 and 600 seconds") }
+        if let caFile { do { _ = try AHCTransport.loadCertificates(caFile) } catch { usageError("--ca-file: \(error)") } }
         let cfg = try config.load()
 
         let route = try pickRoute(cfg.routes, endpoint)
@@ -86,9 +91,9 @@ struct CallCommand: AsyncParsableCommand {
         }
 
         let seconds = Duration.milliseconds(Int64(timeout * 1000))
-        let tokenTransport = try AHCTransport(insecure: cfg.allowInsecureConnections)
+        let tokenTransport = try AHCTransport(insecure: cfg.allowInsecureConnections, caFile: caFile, retryConnects: false)
         let backendTransport = try AHCTransport(connectTimeout: .seconds(2), followRedirects: false, insecure: cfg.allowInsecureConnections,
-                                                retryConnects: false)
+                                                caFile: caFile, retryConnects: false)
         // AsyncHTTPClient insists on an explicit shutdown: every path below that ends the
         // command after this point shuts both down first.
         func shutdown() async { await tokenTransport.shutdown(); await backendTransport.shutdown() }

@@ -26,17 +26,33 @@ struct NetworkOptions: ParsableArguments {
     var timeout: Double = 10
     @Option(help: "Token fetches in flight at once.")
     var concurrency: Int = 16
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp(
+        "Also trust the CA certificates in this PEM file (an internal CA of token servers and backends).",
+        valueName: "PATH"))
+    var caFile: String?
 
     func validate() throws {
         guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds") }
         guard concurrency >= 1, concurrency <= 1024 else { throw ValidationError("--concurrency must be between 1 and 1024") }
+        if let caFile { do { _ = try AHCTransport.loadCertificates(caFile) } catch { throw ValidationError("--ca-file: \(error)") } }
     }
     var duration: Duration { .milliseconds(Int64(timeout * 1000)) }
 
     /// The one place transports are made, so TLS options (CA file, the config's
     /// allow_insecure_connections) apply to every command alike.
     func tokenTransport(for cfg: GatewayConfiguration) throws -> AHCTransport {
-        try AHCTransport(insecure: cfg.allowInsecureConnections)
+        // Debug builds only: TOKENTOP_DEBUG_TRAP_IN_FETCH=MS makes the first token fetch trap after MS
+        // milliseconds, so the end-to-end tests can prove a crash in a background task restores
+        // the terminal. Release builds ignore it.
+        var trap: Duration?
+        #if DEBUG
+        trap = ProcessInfo.processInfo.environment["TOKENTOP_DEBUG_TRAP_IN_FETCH"].flatMap(Int.init).map { .milliseconds($0) }
+        #endif
+        // retryConnects false: a refused connection or an untrusted certificate fails at once, as
+        // in the gateway's Go client, instead of being retried by AHC's pool until the connect
+        // timeout (which kept a row "fetching" 2 s per exchange, 4 s per fetch). The manager's
+        // backoff does the retrying.
+        return try AHCTransport(insecure: cfg.allowInsecureConnections, caFile: caFile, retryConnects: false, debugTrapAfter: trap)
     }
 }
 

@@ -32,6 +32,7 @@ struct ConfigOptions: ParsableArguments {
             else if !config.diagnostics.isEmpty {
                 stderr("\(config.diagnostics.count) warning(s) in \(file); run with -v to see them")
             }
+            if config.allowInsecureConnections { stderr(insecureWarning(file: file)) }
             return config
         } catch {
             for d in error.diagnostics where verbose || d.severity == .error { stderr("\(d)") }
@@ -40,6 +41,13 @@ struct ConfigOptions: ParsableArguments {
             throw ExitCode(2)
         }
     }
+}
+
+/// Said on stderr whenever a config with `allow_insecure_connections: true` is loaded: tokentop
+/// then skips certificate checks as the gateway does, and nobody should miss that.
+func insecureWarning(file: String) -> String {
+    "tokentop: warning: allow_insecure_connections is true in \(file): TLS certificates of token servers "
+        + "and backends are NOT verified (as on the gateway); --ca-file is the safe alternative"
 }
 
 func stderr(_ s: String) {

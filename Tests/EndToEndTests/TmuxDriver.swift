@@ -96,6 +96,10 @@ func run(_ argv: [String]) throws -> (status: Int32, out: String) {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    // Nothing else: SwiftNIO opens its sockets without CLOEXEC, and a tmux server started here
+    // lives on with every descriptor it inherited — the listening socket of a DemoGateway that a
+    // concurrent test then "shuts down" would keep accepting connections inside tmux.
+    closeInheritedDescriptors(&actions)
     let cArgs = (["/usr/bin/env"] + argv).map { strdup($0) } + [nil]
     defer { for a in cArgs { free(a) } }
     // The test runner blocks signals on its threads and a spawned child inherits that mask: a
@@ -118,4 +122,20 @@ func run(_ argv: [String]) throws -> (status: Int32, out: String) {
     let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
     let exited = (status & 0x7f) == 0
     return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), out)
+}
+
+/// Makes the child close every descriptor above stderr: glibc's
+/// `posix_spawn_file_actions_addclosefrom_np` (2.34+, not visible to Swift's Glibc module, so
+/// looked up by name); elsewhere, every descriptor of this process is marked close-on-exec.
+private func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
+        let closeFrom = unsafeBitCast(sym, to: CloseFrom.self)
+        if closeFrom(&actions, 3) == 0 { return }
+    }
+    let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    for fd in fds.compactMap(Int32.init) where fd > 2 {
+        let flags = fcntl(fd, F_GETFD)
+        if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+    }
 }

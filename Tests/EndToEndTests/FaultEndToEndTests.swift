@@ -1,0 +1,277 @@
+import DemoGateway
+import Foundation
+import Testing
+
+/// The fault matrix and terminal safety, with the real binary in tmux against DemoGateways in this
+/// process: the dashboard keeps answering keys while rows hang, a server that goes away and comes
+/// back recovers on screen, signals and a crash in a background task leave a working shell.
+@Suite(.serialized) struct FaultEndToEndTests {
+    /// Two servers: A is always healthy, B gets the faults (or goes away). Rows:
+    /// `/ok` → A's healthy client; `/faulty` → B's `/oauth/token` (client `faulty`);
+    /// `/second` → B's `/oauth/healthy/token` (client `healthy`), for a second fault.
+    struct Rig {
+        var a: DemoGateway
+        var b: DemoGateway
+        var dir: URL
+        var config: String
+        static let faultyPath = "/oauth/token"
+        static let secondPath = "/oauth/healthy/token"
+    }
+
+    static func configJSON(a: DemoGateway, b: DemoGateway, insecure: Bool = false) -> String {
+        func endpoint(_ path: String, host: String, id: String, secret: String, tokenURL: String) -> String {
+            """
+                {"endpoint": "\(path)", "backend": [{"host": ["\(host)"], "url_pattern": "/api/public",
+                  "extra_config": {"auth/client-credentials": {"client_id": "\(id)", "client_secret": "\(secret)",
+                    "token_url": "\(tokenURL)", "scopes": "read"}}}]}
+            """
+        }
+        return """
+        {"version": 3, "name": "fault rig", \(insecure ? "\"allow_insecure_connections\": true," : "")
+         "endpoints": [
+        \(endpoint("/ok", host: a.baseURL, id: "healthy", secret: "healthy-secret", tokenURL: a.baseURL + "/oauth/healthy/token")),
+        \(endpoint("/faulty", host: b.baseURL, id: "faulty", secret: "faulty-secret", tokenURL: b.baseURL + Rig.faultyPath)),
+        \(endpoint("/second", host: b.baseURL, id: "healthy", secret: "healthy-secret", tokenURL: b.baseURL + Rig.secondPath))
+        ]}
+        """
+    }
+
+    func withRig(bOptions: DemoGateway.Options = .init(), insecure: Bool = false, _ body: (Rig) async throws -> Void) async throws {
+        let a = try await DemoGateway.start()
+        let b = try await DemoGateway.start(options: bOptions)
+        b.registerClient(id: "faulty", secret: "faulty-secret", lifetime: 3600)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tt-fault-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let config = dir.appendingPathComponent("krakend.json").path
+        try Data(Self.configJSON(a: a, b: b, insecure: insecure).utf8).write(to: URL(fileURLWithPath: config))
+        let rig = Rig(a: a, b: b, dir: dir, config: config)
+        do { try await body(rig) } catch {
+            try? await a.shutdown(); try? await b.shutdown(); try? FileManager.default.removeItem(at: dir)
+            throw error
+        }
+        try await a.shutdown(); try await b.shutdown()
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    /// Opens the dashboard on the rig in tmux; the pane's shell prints `exit=N` afterwards.
+    func dashboard(_ rig: Rig, args: String = "--timeout 5", env: [String: String] = [:]) throws -> TmuxDriver {
+        let tmux = TmuxDriver()
+        try tmux.start("\(TmuxDriver.binary) \(rig.config) \(args); echo \"exit=$?\"", width: 160, height: 30, env: env)
+        return tmux
+    }
+
+    func row(_ screen: String, _ endpoint: String) -> String? {
+        screen.split(separator: "\n").map(String.init).first { $0.contains(" \(endpoint) ") || $0.hasSuffix(" \(endpoint)") }
+    }
+
+    /// The pid of the program running in the pane (the child of the pane's shell).
+    func programPID(_ tmux: TmuxDriver) throws -> String {
+        let r = try run(["sh", "-c", "pgrep -P $(tmux -L \(tmux.socket) list-panes -F '#{pane_pid}')"])
+        return r.out.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// After the program has gone: the shell echoes, and nothing of the dashboard is left on screen.
+    func expectWorkingShell(_ tmux: TmuxDriver, marker: String) async throws {
+        try tmux.send(literal: "echo \(marker)-$((40+2))")
+        try tmux.send(keys: "Enter")
+        let s = try await tmux.waitFor(text: "\(marker)-42")
+        #expect(!s.contains("STATE"), "the dashboard is still on screen:\n\(s)")
+    }
+
+    // MARK: Faults on screen
+
+    @Test func hangingAndTricklingRowsDoNotBlockKeysAndRecover() async throws {
+        try await withRig { rig in
+            rig.b.setFault(.hang, path: Rig.faultyPath)
+            rig.b.setFault(.trickle, path: Rig.secondPath)
+            let tmux = try dashboard(rig, args: "--timeout 4")
+            defer { tmux.stop() }
+            // Both faulty rows are fetching while the healthy one is already valid …
+            try await tmux.waitFor("/ok valid, the others fetching") {
+                row($0, "/ok")?.contains("valid") == true && row($0, "/faulty")?.contains("fetching") == true
+                    && row($0, "/second")?.contains("fetching") == true
+            }
+            // … and the keys work meanwhile: help opens and closes, the selection moves.
+            try tmux.send(keys: "?")
+            let help = try await tmux.waitFor(text: "this help", timeout: 3)
+            #expect(row(help, "/faulty") == nil || help.contains("fetching"))
+            try tmux.send(keys: "Escape")
+            try await tmux.waitFor("help closed", timeout: 3) { !$0.contains("this help") }
+            // Then the deadline ends each fetch with a clear error.
+            let failed = try await tmux.waitFor("both errors", timeout: 20) {
+                row($0, "/faulty")?.contains("no answer within 4 s (timeout)") == true
+                    && row($0, "/second")?.contains("answer cut off by the 4 s timeout") == true
+            }
+            #expect(row(failed, "/ok")?.contains("valid") == true)
+            #expect(rig.a.tokenRequestCount(clientID: "healthy") == 1) // the healthy row was never retried
+            // Fixed: both recover by themselves at their next retry.
+            rig.b.clearFaults()
+            try await tmux.waitFor("recovery", timeout: 30) {
+                row($0, "/faulty")?.contains("valid") == true && row($0, "/second")?.contains("valid") == true
+            }
+            try tmux.send(keys: "q")
+            _ = try await tmux.waitFor(text: "exit=0")
+        }
+    }
+
+    @Test func serverGoesAwayAndComesBackRecoversOnScreen() async throws {
+        try await withRig { rig in
+            try await rig.b.pause()
+            let tmux = try dashboard(rig)
+            defer { tmux.stop() }
+            let s = try await tmux.waitFor("refused rows", timeout: 20) {
+                row($0, "/faulty")?.contains("connection refused by 127.0.0.1:\(rig.b.port)") == true
+                    && row($0, "/ok")?.contains("valid") == true
+            }
+            #expect(row(s, "/faulty")?.contains("failed") == true)
+            // Keys still work while B is away.
+            try tmux.send(keys: "?")
+            _ = try await tmux.waitFor(text: "this help", timeout: 3)
+            try tmux.send(keys: "Escape")
+            try await rig.b.resume()
+            try await tmux.waitFor("both B rows valid again, without a key press", timeout: 40) {
+                row($0, "/faulty")?.contains("valid") == true && row($0, "/second")?.contains("valid") == true
+                    && row($0, "/faulty")?.contains("refused") == false
+            }
+            #expect(rig.a.tokenRequestCount(clientID: "healthy") == 1)
+        }
+    }
+
+    @Test func rateLimitedRowShowsRetryAfterAndTheNextRetry() async throws {
+        try await withRig { rig in
+            rig.b.setFault(.rateLimited(retryAfter: 30), path: Rig.faultyPath)
+            let tmux = try dashboard(rig)
+            defer { tmux.stop() }
+            try await tmux.waitFor("the 429", timeout: 20) { row($0, "/faulty")?.contains("429 slow_down") == true }
+            try tmux.send(keys: "j") // rows keep config order: /ok, /faulty, /second
+            try tmux.send(keys: "Enter")
+            let detail = try await tmux.waitFor("the detail pane", timeout: 5) { $0.contains("Retry-After") && $0.contains("next retry") }
+            // Honoured: the next retry is about 30 s away, not the 1 s of the first backoff step.
+            let line = try #require(detail.split(separator: "\n").first { $0.contains("next retry") })
+            #expect(line.contains("in 2") || line.contains("in 30s"), "\(line)")
+            #expect(rig.b.tokenRequestCount(clientID: "faulty") == 2) // one fetch: Basic, then body
+        }
+    }
+
+    @Test func notHTTPAnswerIsAnErrorValueAndTheDashboardKeepsRunning() async throws {
+        try await withRig { rig in
+            rig.b.setFault(.notHTTP, path: Rig.faultyPath)
+            let tmux = try dashboard(rig)
+            defer { tmux.stop() }
+            try await tmux.waitFor("the not-HTTP error", timeout: 20) { row($0, "/faulty")?.contains("the answer is not HTTP") == true }
+            try tmux.send(keys: "?")
+            _ = try await tmux.waitFor(text: "this help", timeout: 3)
+            try tmux.send(keys: "Escape")
+            try tmux.send(keys: "q")
+            _ = try await tmux.waitFor(text: "exit=0")
+        }
+    }
+
+    @Test func untrustedCertificateOnScreenAndCAFileFixesIt() async throws {
+        try await withRig(bOptions: .init(tls: TLSFiles.trusted)) { rig in
+            let tmux = try dashboard(rig)
+            let s = try await tmux.waitFor("the certificate error", timeout: 20) {
+                row($0, "/faulty")?.contains("certificate not trusted") == true
+            }
+            #expect(row(s, "/ok")?.contains("valid") == true)
+            try tmux.send(keys: "q")
+            _ = try await tmux.waitFor(text: "exit=0")
+            tmux.stop()
+            let trusted = try dashboard(rig, args: "--timeout 5 --ca-file \(TLSFiles.caFile)")
+            defer { trusted.stop() }
+            try await trusted.waitFor("B rows valid with --ca-file", timeout: 20) {
+                row($0, "/faulty")?.contains("valid") == true && row($0, "/second")?.contains("valid") == true
+            }
+        }
+    }
+
+    // MARK: Terminal safety
+
+    @Test(arguments: [("INT", 130), ("TERM", 143), ("HUP", 129)])
+    func signalRestoresTheTerminal(_ signal: String, _ status: Int) async throws {
+        try await withRig { rig in
+            let tmux = try dashboard(rig)
+            defer { tmux.stop() }
+            try await tmux.waitFor("the table") { row($0, "/ok")?.contains("valid") == true }
+            let pid = try programPID(tmux)
+            #expect(!pid.isEmpty && !pid.contains("\n"), "pid: \(pid)")
+            try run(["kill", "-\(signal)", pid])
+            _ = try await tmux.waitFor(text: "exit=\(status)")
+            try await expectWorkingShell(tmux, marker: "after-\(signal.lowercased())")
+        }
+    }
+
+    @Test func trapInABackgroundTaskRestoresTheTerminal() async throws {
+        try await withRig { rig in
+            // Debug builds: the first token fetch traps (fatalError) after 8 s, inside the
+            // manager's fetch task, while curses owns the terminal.
+            let tmux = try dashboard(rig, env: ["TOKENTOP_DEBUG_TRAP_IN_FETCH": "8000", "SWIFT_BACKTRACE": "enable=no"])
+            defer { tmux.stop() }
+            try await tmux.waitFor("the dashboard", timeout: 8) { $0.contains("STATE") && $0.contains("/faulty") }
+            let s = try await tmux.waitFor("the crash", timeout: 20) { $0.contains("exit=") }
+            let code = s.split(separator: "\n").compactMap { line in line.range(of: "exit=").map { Int(line[$0.upperBound...]) ?? 0 } }.last
+            #expect((code ?? 0) >= 128, "exit status \(code ?? -1)")
+            // The fatal error message was kept aside while curses ran and shown after restore.
+            #expect(s.contains("tokentop debug hook"), "\(s)")
+            try await expectWorkingShell(tmux, marker: "after-trap")
+        }
+    }
+
+    // MARK: CLI
+
+    /// Runs the binary with stderr merged into the output, on a thread of its own: `run` blocks
+    /// in waitpid, and a `check` that waits seconds must not hold one of the few threads that
+    /// every other test of the process needs to make progress.
+    func cli(_ args: String) async throws -> (status: Int32, out: String) {
+        let argv = ["sh", "-c", "'\(TmuxDriver.binary)' \(args) 2>&1"]
+        return try await withCheckedThrowingContinuation { cont in
+            Thread { cont.resume(with: Result { try run(argv) }) }.start()
+        }
+    }
+
+    @Test func checkAndCallNameTheFaultAndTakeCAFile() async throws {
+        try await withRig(bOptions: .init(tls: TLSFiles.trusted)) { rig in
+            let untrusted = try await cli("check \(rig.config) --timeout 3")
+            #expect(untrusted.status == 1)
+            #expect(untrusted.out.contains("certificate not trusted"), "\(untrusted.out)")
+            #expect(untrusted.out.contains("--ca-file"))
+            let trusted = try await cli("check \(rig.config) --timeout 3 --ca-file \(TLSFiles.caFile)")
+            #expect(trusted.status == 0, "\(trusted.out)")
+            let badCA = try await cli("check \(rig.config) --ca-file \(TLSFiles.path("ca.key"))")
+            #expect(badCA.status != 0 && badCA.out.contains("--ca-file"), "\(badCA.out)")
+
+            let call = try await cli("call \(rig.config) /faulty --timeout 3 --ca-file \(TLSFiles.caFile)")
+            #expect(call.status == 0, "\(call.out)")
+            rig.b.setFault(.html500, path: Rig.faultyPath)
+            let failed = try await cli("call \(rig.config) /faulty --timeout 3 --ca-file \(TLSFiles.caFile)")
+            #expect(failed.status == 1)
+            #expect(failed.out.contains("token   500 Internal Server Error"), "\(failed.out)")
+            #expect(failed.out.contains("the backend was not called"))
+        }
+    }
+
+    @Test func allowInsecureConnectionsWarnsAndSkipsVerification() async throws {
+        try await withRig(bOptions: .init(tls: TLSFiles.selfSigned), insecure: true) { rig in
+            let warning = "allow_insecure_connections is true in \(rig.config)"
+            let check = try await cli("check \(rig.config) --timeout 3")
+            #expect(check.status == 0, "\(check.out)")
+            #expect(check.out.contains("tokentop: warning: \(warning)"))
+            let list = try await cli("list \(rig.config)")
+            #expect(list.out.contains(warning))
+            let call = try await cli("call \(rig.config) /faulty --timeout 3")
+            #expect(call.status == 0, "\(call.out)")
+            #expect(call.out.contains(warning))
+        }
+    }
+}
+
+/// Test-only TLS files (Tests/Fixtures/tls; never trust them anywhere).
+enum TLSFiles {
+    static func path(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/tls/\(name)").path
+    }
+    static var caFile: String { path("ca.pem") }
+    static var trusted: DemoGateway.TLSFiles { .init(certificateChain: path("server.pem"), privateKey: path("server.key")) }
+    static var selfSigned: DemoGateway.TLSFiles { .init(certificateChain: path("selfsigned.pem"), privateKey: path("selfsigned.key")) }
+}
