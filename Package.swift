@@ -63,10 +63,12 @@ let package = Package(
             "DemoGateway",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DemoGateway"]),
+        // One way to run child processes in tests (no inherited sockets, default signal mask).
+        .target(name: "TestProcess", path: "Tests/TestProcess"),
+        .testTarget(name: "EndToEndTests", dependencies: ["DemoGateway", "TestProcess"]),
         // Hostile inputs (docs/fuzzing.md): the corpus of broken configs, and the seeded mutator
         // shared by the in-test fuzz run and the long runs of `tokentop-fuzz` (scripts/fuzz.sh).
-        .testTarget(name: "HostileConfigTests", dependencies: ["GatewayConfig", "ConfigLint"], exclude: ["Corpus"]),
+        .testTarget(name: "HostileConfigTests", dependencies: ["GatewayConfig", "ConfigLint", "TestProcess"], exclude: ["Corpus"]),
         .target(name: "FuzzHarness", dependencies: ["GatewayConfig", "TokenKit", "ConfigLint", "Dashboard"],
                 path: "Tests/FuzzTests/Harness"),
         .executableTarget(name: "tokentop-fuzz", dependencies: ["FuzzHarness"], path: "Tests/FuzzTests/Runner"),

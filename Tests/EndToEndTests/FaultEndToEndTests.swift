@@ -208,8 +208,15 @@ import Testing
             let tmux = try dashboard(rig, env: ["TOKENTOP_DEBUG_TRAP_IN_FETCH": "8000", "SWIFT_BACKTRACE": "enable=no"])
             defer { tmux.stop() }
             try await tmux.waitFor("the dashboard", timeout: 8) { $0.contains("STATE") && $0.contains("/faulty") }
-            let s = try await tmux.waitFor("the crash", timeout: 20) { $0.contains("exit=") }
-            let code = s.split(separator: "\n").compactMap { line in line.range(of: "exit=").map { Int(line[$0.upperBound...]) ?? 0 } }.last
+            // The typed command line itself contains `exit=$?`: only a line the echo printed counts.
+            func status(_ screen: String) -> Int? {
+                screen.split(separator: "\n").compactMap { line -> Int? in
+                    let t = line.trimmingCharacters(in: .whitespaces)
+                    return t.hasPrefix("exit=") ? Int(t.dropFirst(5)) : nil
+                }.last
+            }
+            let s = try await tmux.waitFor("the crash", timeout: 20) { status($0) != nil }
+            let code = status(s)
             #expect((code ?? 0) >= 128, "exit status \(code ?? -1)")
             // The fatal error message was kept aside while curses ran and shown after restore.
             #expect(s.contains("tokentop debug hook"), "\(s)")

@@ -1,5 +1,6 @@
 import DemoGateway
 import Foundation
+import TestProcess
 import Testing
 
 /// No full secret and no full token, anywhere tokentop writes: `list`, `check`, `call -v`, `lint`
@@ -111,30 +112,10 @@ import Testing
             .filter { $0.hasPrefix("Bearer ") }.map { String($0.dropFirst("Bearer ".count)) }
     }
 
-    /// Runs a command, stdout and stderr apart (posix_spawn, not Foundation.Process).
+    /// Runs a command, stdout and stderr apart (see `spawnAndWait`).
     static func capture(_ argv: [String], environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("tt-secrets-\(UUID().uuidString)").path
-        defer { unlink(base + ".out"); unlink(base + ".err") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for e in cEnv { free(e) } }
-        let cArgs = argv.map { strdup($0) } + [nil]
-        defer { for a in cArgs { free(a) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, cEnv)
-        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let out = (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? ""
-        let err = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
-        return ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), out, err)
+        let r = try spawnAndWait(argv, environment: environment)
+        return (r.status, r.stdout, r.stderr)
     }
 
     /// The value lines under "TOKEN REVEALED" in a capture of the detail pane, joined. The pane

@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// How a child process ended and what it wrote.
+public struct Spawned: Sendable {
+    /// Exit status, or 128 + signal number when a signal ended the process.
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+    /// True when a signal ended the process.
+    public var signalled: Bool
+}
+
+/// Runs a program with posix_spawn and waits for it with waitpid; stdin is /dev/null, stdout and
+/// stderr go to temporary files and come back as text.
+///
+/// Every test target of the package runs in one process, and that shapes the details:
+/// - Foundation's `Process` is avoided: its exit notification can stall inside Swift concurrency's
+///   thread pool on Linux.
+/// - The child inherits no descriptor above stderr. SwiftNIO opens its sockets without
+///   CLOEXEC, so a child (a `tokentop list`, a tmux server that outlives its command) would
+///   otherwise hold a DemoGateway's listening socket open after a concurrent test closed it: the
+///   port keeps accepting, and the connections are reset when the child exits instead of being
+///   refused.
+/// - The test runner blocks signals on its threads and a child inherits that mask: a tmux server
+///   started from here would then ignore SIGTERM (and `kill-server`) forever. The child gets an
+///   empty mask and default handlers.
+///
+/// - Parameters:
+///   - argv: The program (looked up in PATH through /usr/bin/env) and its arguments.
+///   - environment: Added to (or replacing in) this process's environment.
+///   - nice: Runs the program under `nice -n 15`, for heavy runs that must not starve the
+///     timing-sensitive tests beside them.
+///   - keepStderr: False sends stderr to /dev/null.
+public func spawnAndWait(_ argv: [String], environment: [String: String] = [:], nice: Bool = false,
+                         keepStderr: Bool = true) throws -> Spawned {
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent("tt-spawn-\(UUID().uuidString)").path
+    let outPath = base + ".out", errPath = base + ".err"
+    defer { unlink(outPath); unlink(errPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    if keepStderr {
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    }
+    closeInheritedDescriptors(&actions)
+
+    var attrs = posix_spawnattr_t()
+    posix_spawnattr_init(&attrs)
+    defer { posix_spawnattr_destroy(&attrs) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    var all = sigset_t()
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attrs, &empty)
+    posix_spawnattr_setsigdefault(&attrs, &all)
+    posix_spawnattr_setflags(&attrs, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { for e in cEnv { free(e) } }
+    let full = ["/usr/bin/env"] + (nice ? ["nice", "-n", "15"] : []) + argv
+    let cArgs = full.map { strdup($0) } + [nil]
+    defer { for a in cArgs { free(a) } }
+
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, "/usr/bin/env", &actions, &attrs, cArgs, cEnv)
+    guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "(stdout not UTF-8)"
+    let err = keepStderr ? ((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "(stderr not UTF-8)") : ""
+    let exited = (status & 0x7f) == 0
+    return Spawned(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), stdout: out, stderr: err, signalled: !exited)
+}
+
+/// Makes the child close every descriptor above stderr: glibc's
+/// `posix_spawn_file_actions_addclosefrom_np` (2.34+, not visible to Swift's Glibc module, so
+/// looked up by name); elsewhere, every descriptor of this process is marked close-on-exec.
+private func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
+        let closeFrom = unsafeBitCast(sym, to: CloseFrom.self)
+        if closeFrom(&actions, 3) == 0 { return }
+    }
+    let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    for fd in fds.compactMap(Int32.init) where fd > 2 {
+        let flags = fcntl(fd, F_GETFD)
+        if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+    }
+}
