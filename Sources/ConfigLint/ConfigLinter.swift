@@ -36,7 +36,7 @@ public enum ConfigLinter {
     public static func lint(file: String, bytes: [UInt8], environment: [String: String] = [:]) throws(ConfigLoadError) -> LintResult {
         let lowered = file.lowercased()
         let foreign = [".yaml", ".yml", ".toml"].contains { lowered.hasSuffix($0) }
-        let (neutral, actions) = TemplateNeutralizer.neutralize(bytes)
+        let (neutral, actions, joinedLines) = TemplateNeutralizer.neutralize(bytes)
 
         let root: JSONValue
         do throws(JSONParseError) {
@@ -80,6 +80,11 @@ public enum ConfigLinter {
             // "This is an endpoint fragment": a fact about the file, not a problem for the gateway.
             if walker.isFragment && d.path.isEmpty && d.location == root.location && d.severity == .warning { continue }
             findings.append(loaderFinding(d, routeIDs: routeIDs(forPath: d.path, walker: walker)))
+        }
+
+        if joinedLines {
+            let remapper = LocationRemapper(neutral: neutral, original: bytes)
+            for k in findings.indices { findings[k].location = findings[k].location.map(remapper.original) }
         }
 
         // Sort with the walk order as the last tie-break, so equal keys keep their rule order.

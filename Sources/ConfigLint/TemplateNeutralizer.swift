@@ -1,3 +1,5 @@
+import GatewayConfig
+
 /// Makes a config that uses `{{ env "NAME" }}` parseable as JSON **without rendering it** and
 /// without moving anything: every byte keeps its offset, so every line:column the parser reports
 /// is the one in the file the user edits.
@@ -16,14 +18,17 @@
 /// Only the exact `{{ env "NAME" }}` form is touched (the one `ConfigLoader` renders); any other
 /// Go template stays as it is and fails to parse, and the loader then explains "render it first".
 enum TemplateNeutralizer {
-    /// The neutralised bytes and how many actions were neutralised (0: the input unchanged).
-    static func neutralize(_ input: [UInt8]) -> (bytes: [UInt8], actions: Int) {
+    /// The neutralised bytes, how many actions were neutralised (0: the input unchanged), and
+    /// whether a line break inside a string had to become a blank. Offsets never move, but then
+    /// the parser's line numbers do: see ``LocationRemapper``.
+    static func neutralize(_ input: [UInt8]) -> (bytes: [UInt8], actions: Int, joinedLines: Bool) {
         // Cheap exit for the common case: no `{{` at all.
         guard input.indices.dropLast().contains(where: { input[$0] == brace && input[$0 + 1] == brace }) else {
-            return (input, 0)
+            return (input, 0, false)
         }
         var out = input
         var actions = 0
+        var joinedLines = false
         var inString = false
         var i = 0
         let n = input.count
@@ -35,7 +40,10 @@ enum TemplateNeutralizer {
                     out[action.openQuote] = apostrophe
                     out[action.closeQuote] = apostrophe
                     // Blanks inside the action may be line breaks, which a JSON string can't hold.
-                    for k in i..<action.end where out[k] == 0x0A || out[k] == 0x0D || out[k] == 0x09 { out[k] = space }
+                    for k in i..<action.end where out[k] == 0x0A || out[k] == 0x0D || out[k] == 0x09 {
+                        if out[k] == 0x0A { joinedLines = true }
+                        out[k] = space
+                    }
                 } else {
                     let literal = Array("null".utf8)
                     var k = i
@@ -54,7 +62,7 @@ enum TemplateNeutralizer {
             }
             i += 1
         }
-        return (out, actions)
+        return (out, actions, joinedLines)
     }
 
     /// True when a string value came from a neutralised (or any other) template action.
@@ -91,5 +99,50 @@ enum TemplateNeutralizer {
         while i < n && isBlank(t[i]) { i += 1 }
         guard i + 1 < n, t[i] == UInt8(ascii: "}"), t[i + 1] == UInt8(ascii: "}") else { return nil }
         return (i + 2, open, close)
+    }
+}
+
+/// Maps a line:column the parser reported in the neutralised text back to the file as written.
+/// Needed only when ``TemplateNeutralizer`` joined lines (a line break inside an `{{ env }}`
+/// action in a string): every byte kept its offset, so a location goes neutral line:column →
+/// offset → original line:column. Columns count Unicode scalars, as the parser's do.
+struct LocationRemapper {
+    private let neutral: [UInt8], text: [UInt8]
+    private let neutralLines: [Int], originalLines: [Int]
+
+    init(neutral: [UInt8], original: [UInt8]) {
+        self.neutral = neutral
+        self.text = original
+        neutralLines = Self.lineStarts(neutral)
+        originalLines = Self.lineStarts(original)
+    }
+
+    func original(_ location: SourceLocation) -> SourceLocation {
+        guard location.line >= 1, location.line <= neutralLines.count else { return location }
+        // Neutral line:column → offset: past (column - 1) scalars from the line's start.
+        var i = neutralLines[location.line - 1]
+        var column = 1
+        while column < location.column, i < neutral.count, neutral[i] != 0x0A {
+            i += 1
+            while i < neutral.count, neutral[i] & 0xC0 == 0x80 { i += 1 }
+            column += 1
+        }
+        // Offset → original line (the last line starting at or before it) and column.
+        var lo = 0, hi = originalLines.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if originalLines[mid] <= i { lo = mid } else { hi = mid - 1 }
+        }
+        var c = 1
+        for k in originalLines[lo]..<min(i, text.count) where text[k] & 0xC0 != 0x80 { c += 1 }
+        return SourceLocation(line: lo + 1, column: c)
+    }
+
+    /// Offsets where lines start; line 1 starts after a UTF-8 BOM, as for the parser.
+    private static func lineStarts(_ t: [UInt8]) -> [Int] {
+        let bom = t.count >= 3 && t[0] == 0xEF && t[1] == 0xBB && t[2] == 0xBF ? 3 : 0
+        var starts = [bom]
+        for (k, b) in t.enumerated() where b == 0x0A { starts.append(k + 1) }
+        return starts
     }
 }

@@ -81,7 +81,10 @@ extension DashboardModel {
         if route.headerModifiers.isEmpty { b.kv("headers", "no martian header modifiers", Theme.dim) }
         for (k, h) in route.headerModifiers.enumerated() {
             let scope = h.scopes.isEmpty ? "request, response" : h.scopes.joined(separator: ", ")
-            b.kv(k == 0 ? "headers" : "", [Span(Text.oneLine(h.name) + ": ", Theme.bold), Span(Text.oneLine(h.value)), Span(" (\(scope))", Theme.dim)])
+            // A martian Authorization/Cookie/API-key value is a secret written into the config:
+            // masked like every other secret on screen.
+            let value = Secret.maskHeader(name: h.name, value: h.value)
+            b.kv(k == 0 ? "headers" : "", [Span(Text.oneLine(h.name) + ": ", Theme.bold), Span(Text.oneLine(value)), Span(" (\(scope))", Theme.dim)])
         }
         if !route.otherModifiers.isEmpty { b.kv("other modifiers", route.otherModifiers.joined(separator: ", ")) }
         let lintCount = lintSummary(forRoute: route.id)

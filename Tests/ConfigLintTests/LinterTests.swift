@@ -76,7 +76,7 @@ struct LinterTests {
 
     @Test func neutralizerKeepsEveryByteOffset() {
         let input = Array(#"{"a": "x{{ env "A" }}y", "b": {{ env "B" }}, "c": "\"{{"}"#.utf8)
-        let (out, actions) = TemplateNeutralizer.neutralize(input)
+        let (out, actions, _) = TemplateNeutralizer.neutralize(input)
         #expect(actions == 2)
         #expect(out.count == input.count)
         #expect(String(decoding: out, as: UTF8.self) == #"{"a": "x{{ env 'A' }}y", "b": null         , "c": "\"{{"}"#)
@@ -84,6 +84,22 @@ struct LinterTests {
         // Line breaks outside strings stay, so later line numbers stay right.
         let multi = Array("{\"b\": {{ env\n \"B\" }}}".utf8)
         #expect(String(decoding: TemplateNeutralizer.neutralize(multi).bytes, as: UTF8.self) == "{\"b\": null  \n       }")
+    }
+
+    /// A line break inside an action in a string becomes a blank (a JSON string can't hold it):
+    /// positions computed on the joined text map back to the file, columns in scalars.
+    @Test func remapperUndoesJoinedLines() {
+        let input = Array("{\"s\": \"{{ env\n \"S\" }}\",\n \"é\": \"x\"}".utf8)
+        let (out, _, joined) = TemplateNeutralizer.neutralize(input)
+        #expect(joined)
+        #expect(!TemplateNeutralizer.neutralize(Array("{\"s\": \"{{ env \"S\" }}\"}".utf8)).joinedLines)
+        let remapper = LocationRemapper(neutral: out, original: input)
+        // In the joined text `"x"` is on line 2 (one break left); in the file, line 3.
+        #expect(remapper.original(SourceLocation(line: 2, column: 7)) == SourceLocation(line: 3, column: 7))
+        // Before the joined break nothing moves.
+        #expect(remapper.original(SourceLocation(line: 1, column: 2)) == SourceLocation(line: 1, column: 2))
+        // Inside the joined action, after the former break: line 2 of the file.
+        #expect(remapper.original(SourceLocation(line: 1, column: 16)) == SourceLocation(line: 2, column: 2))
     }
 
     // MARK: Results for the dashboard

@@ -179,18 +179,15 @@ func mismatch(_ loaded: Loaded, _ expected: Expectation, file: String) -> String
     }
 }
 
-/// Bugs found here in code outside this suite's reach (reported; `withKnownIssue` turns into a
-/// failure once they are fixed, so the wrapper gets removed).
-@Suite struct KnownIssueTests {
+/// Bugs the hostile inputs found, kept as regression tests.
+@Suite struct FoundBugTests {
     /// Found by libFuzzer: lint's TemplateNeutralizer turns the line break inside a
-    /// `{{ env "X" }}` action in a string into a space, so lint's positions after it are a line
-    /// too high (the loader maps them right).
+    /// `{{ env "X" }}` action in a string into a blank, and lint's positions after it were a line
+    /// too high (the loader mapped them right). Lint now maps them back to the file.
     @Test func lintPositionsAfterAMultilineEnvAction() throws {
         let path = corpusDirectory.appendingPathComponent("env-template-multiline.json").path
         let result = try ConfigLinter.lint(path: path, environment: corpusEnvironment)
         let tokenURL = try #require(result.findings.first { $0.path.hasSuffix(".token_url") })
-        withKnownIssue("lint reports token_url one line too high") {
-            #expect(tokenURL.location == SourceLocation(line: 3, column: 14))
-        }
+        #expect(tokenURL.location == SourceLocation(line: 3, column: 14))
     }
 }

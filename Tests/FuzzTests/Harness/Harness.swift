@@ -80,7 +80,7 @@ public enum ConfigHarness {
             do {
                 let result = try ConfigLinter.lint(file: file, bytes: bytes, environment: environment)
                 for f in result.findings {
-                    if let loc = f.location, !lines.contains(loc), !KnownIssues.lintLinesShiftAfterMultilineEnvAction(bytes) {
+                    if let loc = f.location, !lines.contains(loc) {
                         return fail("lint finding at \(loc) outside the file: \(f)")
                     }
                     _ = f.description
@@ -95,38 +95,6 @@ public enum ConfigHarness {
     }
 }
 
-/// Known bugs outside GatewayConfig/TokenKit, reported, that the long runs should not stop at.
-public enum KnownIssues {
-    /// lint's TemplateNeutralizer turns the line breaks inside a `{{ env "X" }}` action that sits in
-    /// a JSON string into spaces, so every lint position after it is one line too high (found by
-    /// libFuzzer; `lint` on Tests/HostileConfigTests says `2:14` for a `token_url` at `3:14`).
-    /// True when `bytes` has such an action (the grammar of the loader's renderer, with a line
-    /// break among its blanks).
-    public static func lintLinesShiftAfterMultilineEnvAction(_ t: [UInt8]) -> Bool {
-        let n = t.count
-        func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
-        var start = 0
-        while start + 1 < n {
-            defer { start += 1 }
-            guard t[start] == UInt8(ascii: "{"), t[start + 1] == UInt8(ascii: "{") else { continue }
-            var i = start + 2, broken = false
-            func blanks() { while i < n && isBlank(t[i]) { if t[i] == 0x0A || t[i] == 0x0D { broken = true }; i += 1 } }
-            blanks()
-            guard i + 3 <= n, Array(t[i..<(i + 3)]) == Array("env".utf8) else { continue }
-            i += 3
-            let before = i
-            blanks()
-            guard i > before, i < n, t[i] == UInt8(ascii: "\"") else { continue }
-            i += 1
-            while i < n && t[i] != UInt8(ascii: "\"") && t[i] != UInt8(ascii: "\\") && t[i] != 0x0A { i += 1 }
-            guard i < n, t[i] == UInt8(ascii: "\"") else { continue }
-            i += 1
-            blanks()
-            if broken, i + 1 < n, t[i] == UInt8(ascii: "}"), t[i + 1] == UInt8(ascii: "}") { return true }
-        }
-        return false
-    }
-}
 
 /// Lines of a file as the parser counts them: `\n` ends a line, a column counts Unicode scalars
 /// (every byte that is not a UTF-8 continuation byte), a leading BOM is not counted.
