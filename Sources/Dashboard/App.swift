@@ -26,11 +26,15 @@ public struct DashboardContext: Sendable {
     /// The `{placeholders}` of a route's url_pattern that a test call must ask for (the runtime
     /// passes `BackendCallBuilder.placeholders(in:)`). Asked once per `t`, for one route.
     public var placeholders: @Sendable (Route) -> [CallPlaceholder]
+    /// The config's `allow_insecure_connections` is true: token servers' and backends'
+    /// certificates are not verified (as on the gateway). The header says so on every screen,
+    /// because the warning `list`/`check` print on stderr would be hidden behind curses.
+    public var tlsNotVerified: Bool
     public init(file: String, gatewayName: String?, routes: [Route], entryForRoute: [Int: Int], readonly: Bool = false,
-                monochrome: Bool = false, policy: RefreshPolicy = RefreshPolicy(), findings: [Finding] = [],
-                placeholders: @escaping @Sendable (Route) -> [CallPlaceholder] = { _ in [] }) {
+                monochrome: Bool = false, policy: RefreshPolicy = RefreshPolicy(), tlsNotVerified: Bool = false,
+                findings: [Finding] = [], placeholders: @escaping @Sendable (Route) -> [CallPlaceholder] = { _ in [] }) {
         self.file = file; self.gatewayName = gatewayName; self.routes = routes; self.entryForRoute = entryForRoute
-        self.readonly = readonly; self.monochrome = monochrome; self.policy = policy
+        self.readonly = readonly; self.monochrome = monochrome; self.policy = policy; self.tlsNotVerified = tlsNotVerified
         self.findings = findings; self.placeholders = placeholders
     }
 }

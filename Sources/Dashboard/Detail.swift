@@ -99,6 +99,10 @@ extension DashboardModel {
         }
         b.kv("namespace", creds.namespace.rawValue)
         b.long("token_url", Text.oneLine(creds.tokenURL))
+        if context.tlsNotVerified, creds.tokenURL.lowercased().hasPrefix("https:") {
+            b.wrapped("", "certificate NOT verified: allow_insecure_connections is true (the gateway skips it too); --ca-file is the safe alternative",
+                      style: Theme.errorBold)
+        }
         b.long("client_id", Text.oneLine(creds.clientID))
         b.kv("client_secret", creds.clientSecret.isEmpty ? "(empty)" : Secret.hidden, Theme.dim)
         b.long("scopes", creds.scopes.map { "\"\(Text.oneLine($0))\"" } ?? "(absent)")

@@ -102,6 +102,13 @@ extension DashboardModel {
             right += count + [Span("  ")]
         }
         if context.readonly { right += [Span(" READ-ONLY ", Theme.readonlyTag), Span("  ")] }
+        if context.tlsNotVerified {
+            // Never dropped for width: the file name gives way. The long form only while the
+            // name keeps 30 columns (clock 12 + gaps).
+            let long = " ⚠ TLS NOT VERIFIED (allow_insecure_connections) "
+            let tag = width - right.width - DisplayWidth.of(long) - 2 - 12 - 3 >= 30 ? long : " ⚠ TLS NOT VERIFIED "
+            right += [Span(tag, Theme.revealWarning), Span("  ")]
+        }
         right.append(Span(Text.clock(now) + " UTC", Theme.bold))
         let rightW = right.width
         var left: Line = [Span("tokentop", Theme.title)]

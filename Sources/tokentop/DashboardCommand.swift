@@ -102,7 +102,7 @@ func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options:
     let manager = TokenManager(routes: cfg.routes, fetcher: TokenFetcher(transport: transport, timeout: network.duration), policy: policy)
     let context = DashboardContext(file: cfg.file, gatewayName: cfg.name, routes: cfg.routes,
                                    entryForRoute: await manager.routeEntryMap(), readonly: options.readonly,
-                                   monochrome: monochrome, policy: policy,
+                                   monochrome: monochrome, policy: policy, tlsNotVerified: cfg.allowInsecureConnections,
                                    placeholders: { route in
                                        BackendCallBuilder.placeholders(in: route).map {
                                            CallPlaceholder(name: $0.name, note: $0.note, isRuntimeOnly: $0.isRuntimeOnly)
@@ -111,7 +111,7 @@ func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options:
     // Test calls: as `tokentop call` does, never following redirects in the transport (BackendCaller
     // stops at one to another host so the token can't leak) and failing at the first refused connect.
     let backendTransport = try AHCTransport(connectTimeout: .seconds(2), followRedirects: false, insecure: cfg.allowInsecureConnections,
-                                            retryConnects: false)
+                                            caFile: network.caFile, retryConnects: false)
     // --timeout is about token requests (often lowered to fail fast on a hanging IdP); a backend
     // under test gets at least `tokentop call`'s default. Nothing waits on it: the pane counts.
     let caller = DashboardCaller(routes: cfg.routes, manager: manager, transport: backendTransport,

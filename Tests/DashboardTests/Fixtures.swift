@@ -151,9 +151,11 @@ enum Fixture {
 
     static var events: [Attempt] { entries.flatMap(\.attempts).sorted { ($0.started, $0.id) > ($1.started, $1.id) } }
 
-    static func context(readonly: Bool = false, monochrome: Bool = false, findings: [Finding] = []) -> DashboardContext {
+    static func context(readonly: Bool = false, monochrome: Bool = false, tlsNotVerified: Bool = false,
+                        findings: [Finding] = []) -> DashboardContext {
         DashboardContext(file: "examples/krakend.json", gatewayName: "acme-edge", routes: routes, entryForRoute: entryForRoute,
-                         readonly: readonly, monochrome: monochrome, findings: findings, placeholders: placeholders)
+                         readonly: readonly, monochrome: monochrome, tlsNotVerified: tlsNotVerified, findings: findings,
+                         placeholders: placeholders)
     }
 
     /// A stand-in for `BackendCallBuilder.placeholders(in:)` (DashboardTests doesn't link
@@ -206,8 +208,9 @@ enum Fixture {
     ]
 
     static func model(_ size: Size = Size(width: 120, height: 40), readonly: Bool = false, monochrome: Bool = false,
-                      findings: [Finding] = []) -> DashboardModel {
-        var m = DashboardModel(context: context(readonly: readonly, monochrome: monochrome, findings: findings), now: now, size: size)
+                      tlsNotVerified: Bool = false, findings: [Finding] = []) -> DashboardModel {
+        var m = DashboardModel(context: context(readonly: readonly, monochrome: monochrome, tlsNotVerified: tlsNotVerified, findings: findings),
+                               now: now, size: size)
         _ = update(&m, .tokens(entries, events: events))
         return m
     }

@@ -156,6 +156,18 @@ func render(_ m: DashboardModel) -> String { view(m, size: m.size).text }
         assertGolden("readonly_80x24", render(m))
     }
 
+    /// allow_insecure_connections: the header says so at every width (short form when narrow),
+    /// and the file name gives way, not the warning.
+    @Test func tlsNotVerifiedHeader() {
+        assertGolden("tls_not_verified_80x24", render(Fixture.model(small, tlsNotVerified: true)))
+        let wide = render(Fixture.model(tlsNotVerified: true))
+        assertGolden("tls_not_verified_120x40", wide)
+        #expect(wide.split(separator: "\n").first?.contains("TLS NOT VERIFIED (allow_insecure_connections)") == true)
+        let narrow = render(Fixture.model(Size(width: 60, height: 12), tlsNotVerified: true))
+        #expect(narrow.split(separator: "\n").first?.contains("⚠ TLS NOT VERIFIED") == true)
+        #expect(!render(Fixture.model(small)).contains("TLS NOT VERIFIED"))
+    }
+
     @Test func tooSmall() {
         var m = Fixture.model(Size(width: 50, height: 10))
         assertGolden("too_small_50x10", render(m))

@@ -182,6 +182,11 @@ import Testing
             try await trusted.waitFor("B rows valid with --ca-file", timeout: 20) {
                 row($0, "/faulty")?.contains("valid") == true && row($0, "/second")?.contains("valid") == true
             }
+            // A test call to the HTTPS backend trusts the same CA.
+            try trusted.send(keys: "j")
+            try trusted.send(keys: "t")
+            let pane = try await trusted.waitFor("the test call's answer", timeout: 15) { $0.contains("Test call · GET /faulty") && $0.contains("200 OK") }
+            #expect(!pane.contains("certificate not trusted"))
         }
     }
 
@@ -268,6 +273,11 @@ import Testing
             let call = try await cli("call \(rig.config) /faulty --timeout 3")
             #expect(call.status == 0, "\(call.out)")
             #expect(call.out.contains(warning))
+            // The dashboard can't print to stderr while curses runs: its header says it instead.
+            let tmux = try dashboard(rig, args: "--timeout 3")
+            defer { tmux.stop() }
+            let s = try await tmux.waitFor("the self-signed row valid", timeout: 20) { row($0, "/faulty")?.contains("valid") == true }
+            #expect(s.split(separator: "\n").first?.contains("⚠ TLS NOT VERIFIED (allow_insecure_connections)") == true, "\(s)")
         }
     }
 }
