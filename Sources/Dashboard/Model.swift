@@ -77,7 +77,7 @@ public struct DashboardModel: Sendable {
 
     public let context: DashboardContext
     /// Token entries by entry id (`context.entryForRoute` maps routes to these).
-    public internal(set) var entries: [Int: TokenEntrySnapshot] = [:]
+    public internal(set) var entries = EntriesByID()
     /// Every attempt of every token, newest first.
     public internal(set) var events: [Attempt] = []
     /// Model time: the only clock `update` and `view` use.
@@ -129,6 +129,14 @@ public struct DashboardModel: Sendable {
     var selectedPos: Int?
     /// State of each route (by position), as of `now`.
     var rowStates: [TokenState] = []
+    /// When `rowStates` were computed, and the earliest instant after that at which one of them
+    /// can change by time alone (nil: none can).
+    var statesComputedAt: Date?
+    var nextStateChange: Date?
+    /// Per route (by index): its token entry id, or `Self.unprotectedRow` / `Self.disabledRow`.
+    /// Worked out once, so the once-a-second state pass copies no Route and no snapshot.
+    var rowEntry: [Int] = []
+    static let unprotectedRow = -1, disabledRow = -2, unknownRow = -3
     var counts: [CountBucket: Int] = [:]
     var routeIndexByID: [Int: Int] = [:]
     /// Entry id → how many routes use it (the `×2` mark).
@@ -156,8 +164,14 @@ public struct DashboardModel: Sendable {
         let routes = context.routes
         haystacks.reserveCapacity(routes.count)
         var w = ContentWidths()
+        rowEntry.reserveCapacity(routes.count)
         for (i, r) in routes.enumerated() {
             routeIndexByID[r.id] = i
+            if let c = r.credentials {
+                rowEntry.append(c.isDisabled ? Self.disabledRow : context.entryForRoute[r.id] ?? Self.unknownRow)
+            } else {
+                rowEntry.append(Self.unprotectedRow)
+            }
             let backend = Self.backendText(r, scheme: false)
             let client = r.credentials?.clientID ?? ""
             haystacks.append("\(r.method) \(r.endpoint)\u{1}\(r.endpointMethod)\u{1}\(r.hosts.joined(separator: " "))\(r.urlPattern)\u{1}\(client)".lowercased())
@@ -221,29 +235,26 @@ public struct DashboardModel: Sendable {
     }
 
     func computeState(routeIndex i: Int) -> TokenState {
-        let r = context.routes[i]
-        guard let c = r.credentials else { return .unprotected }
-        if c.isDisabled { return .disabled }
-        guard let eid = context.entryForRoute[r.id], let e = entries[eid] else { return .notFetched }
-        return e.state(at: now, policy: context.policy)
+        switch rowEntry[i] {
+        case Self.unprotectedRow: return .unprotected
+        case Self.disabledRow: return .disabled
+        case let eid: return entries.state(of: eid, at: now, policy: context.policy) ?? .notFetched
+        }
     }
 
     // MARK: Cache maintenance
 
     mutating func setEntries(_ snaps: [TokenEntrySnapshot]) {
-        var map: [Int: TokenEntrySnapshot] = [:]
-        map.reserveCapacity(snaps.count)
         var errs: [Int: String] = [:]
         var errWidth = 0
         for s in snaps {
-            map[s.id] = s
             if let f = s.lastFailure {
                 let summary = Text.oneLine(f.summary)
                 errs[s.id] = summary.lowercased()
                 errWidth = max(errWidth, DisplayWidth.of(summary))
             }
         }
-        entries = map
+        entries = EntriesByID(snaps)
         errorHaystacks = errs
         contentWidths.error = errWidth
     }
@@ -262,7 +273,17 @@ public struct DashboardModel: Sendable {
             c[CountBucket(s), default: 0] += 1
         }
         counts = c
+        nextStateChange = entries.nextStateChange(after: now, policy: context.policy)
+        statesComputedAt = now
         return changed
+    }
+
+    /// The once-a-second pass: states only change at a token's expiring/expiry instant (or with
+    /// new snapshots, which recompute anyway), so until the earliest of those nothing is done.
+    /// At 1,000 rows the full pass was the idle dashboard's largest cost after drawing.
+    mutating func recomputeStatesIfDue() -> Bool {
+        if let at = statesComputedAt, now >= at, nextStateChange.map({ now < $0 }) ?? true { return false }
+        return recomputeStates()
     }
 
     /// Whether a route passes the current filter.
@@ -381,4 +402,49 @@ struct ContentWidths: Sendable, Hashable {
     var error = 0
     /// Widest CALL cell; 0 until the first test call (then the column appears).
     var call = 0
+}
+
+/// Token snapshots by entry id. The manager numbers its entries 0, 1, 2 … and sends them in that
+/// order, so the array it sends is kept as it is (shared, not copied: a snapshot is a large
+/// struct, and a dictionary of 3,750 of them cost 8.5 MB at 10,000 backends). Any other
+/// numbering falls back to a dictionary.
+public struct EntriesByID: Sendable {
+    private var dense: [TokenEntrySnapshot] = []
+    private var sparse: [Int: TokenEntrySnapshot]?
+
+    public init() {}
+
+    public init(_ snaps: [TokenEntrySnapshot]) {
+        if snaps.indices.allSatisfy({ snaps[$0].id == $0 }) {
+            dense = snaps
+        } else {
+            var map: [Int: TokenEntrySnapshot] = [:]
+            map.reserveCapacity(snaps.count)
+            for s in snaps { map[s.id] = s }
+            sparse = map
+        }
+    }
+
+    public subscript(id: Int) -> TokenEntrySnapshot? {
+        if let sparse { return sparse[id] }
+        return dense.indices.contains(id) ? dense[id] : nil
+    }
+
+    public var count: Int { sparse?.count ?? dense.count }
+
+    /// The earliest ``TokenEntrySnapshot/nextStateChange(after:policy:)`` of all entries.
+    func nextStateChange(after now: Date, policy: RefreshPolicy) -> Date? {
+        var best: Date?
+        func consider(_ s: TokenEntrySnapshot) {
+            if let d = s.nextStateChange(after: now, policy: policy), best.map({ d < $0 }) ?? true { best = d }
+        }
+        if let sparse { for s in sparse.values { consider(s) } } else { for s in dense { consider(s) } }
+        return best
+    }
+
+    /// The entry's state, read in place (no copy of the snapshot); nil for an unknown id.
+    func state(of id: Int, at now: Date, policy: RefreshPolicy) -> TokenState? {
+        if let sparse { return sparse[id]?.state(at: now, policy: policy) }
+        return dense.indices.contains(id) ? dense[id].state(at: now, policy: policy) : nil
+    }
 }

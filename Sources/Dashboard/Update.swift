@@ -9,7 +9,7 @@ public func update(_ model: inout DashboardModel, _ msg: Msg) -> [Effect] {
     case .tick(let date):
         model.now = date
         model.expireFlash()
-        if model.recomputeStates() && model.orderDependsOnState { model.rebuildVisible() }
+        if model.recomputeStatesIfDue() && model.orderDependsOnState { model.rebuildVisible() }
         return []
     case .tokens(let snaps, let events):
         model.setEntries(snaps)

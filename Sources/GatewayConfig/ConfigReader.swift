@@ -257,6 +257,8 @@ struct ConfigReader {
         if let endpointsValue = root["endpoints"] {
             let path = root.path("endpoints")
             if case .array(let endpoints) = endpointsValue.kind {
+                // Most endpoints have one backend: no doubling copies of a 10,000-route array.
+                routes.reserveCapacity(endpoints.count)
                 for (i, e) in endpoints.enumerated() {
                     readEndpoint(e, index: i, path: JSONPath.index(path, i), rootHosts: rootHosts, rootTimeout: rootTimeout, into: &routes)
                 }

@@ -106,27 +106,40 @@ public final class AHCTransport: HTTPTransport {
         let body: [UInt8]
         let truncated: Bool
         do {
-            let read: ([UInt8], Bool)? = try await withThrowingTaskGroup(of: ([UInt8], Bool)?.self) { group in
-                group.addTask {
-                    var body: [UInt8] = []
-                    for try await var chunk in response.body {
-                        let room = bodyLimit - body.count
-                        if chunk.readableBytes > room {
-                            // Stop reading: leaving the loop cancels the rest of the download.
-                            body += chunk.readBytes(length: room) ?? []
-                            return (body, true)
-                        }
-                        body += chunk.readBytes(length: chunk.readableBytes) ?? []
-                        counter.set(body.count)
+            // The body deadline is a NIO scheduled task, not a Task.sleep racing the read: on
+            // Linux a cancelled Task.sleep still leaves its dispatch timer to fire at the
+            // deadline, so every request left a wake-up behind it (1,000 of them 10 s after the
+            // initial fetch of 1,000 tokens). A cancelled NIO task is simply gone.
+            let reader = Task { () async throws -> ([UInt8], Bool) in
+                var body: [UInt8] = []
+                for try await var chunk in response.body {
+                    let room = bodyLimit - body.count
+                    if chunk.readableBytes > room {
+                        // Stop reading: leaving the loop cancels the rest of the download.
+                        body += chunk.readBytes(length: room) ?? []
+                        return (body, true)
                     }
-                    return (body, false)
+                    body += chunk.readBytes(length: chunk.readableBytes) ?? []
+                    counter.set(body.count)
                 }
-                group.addTask {
-                    try await Task.sleep(until: deadline, clock: .continuous)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                return try await group.next() ?? nil
+                return (body, false)
+            }
+            let left = ContinuousClock.now.duration(to: deadline)
+            let nanos = max(0, left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000)
+            let expired = ByteCounter()
+            let timer = client.eventLoopGroup.next().scheduleTask(in: .nanoseconds(nanos)) {
+                expired.set(1)
+                reader.cancel()
+            }
+            let read: ([UInt8], Bool)?
+            do {
+                read = try await withTaskCancellationHandler { try await reader.value } onCancel: { reader.cancel() }
+                timer.cancel()
+            } catch {
+                timer.cancel()
+                // Cut off by the deadline: say so (below); anything else is the transport's error.
+                guard expired.value == 1 else { throw error }
+                read = nil
             }
             guard let read else {
                 let of = length.map { " of \($0)" } ?? ""

@@ -135,6 +135,10 @@ public final class CursesTerminal {
         _ = curs_set(0)              // ERR on terminals that cannot hide it: harmless
         // The default ESCDELAY is 1000 ms: Esc would take a second to register.
         _ = set_escdelay(25)
+        // No typeahead check during doupdate: ncurses would otherwise flush its output buffer
+        // and poll stdin every few lines, so a frame went out as ~110 write() calls (one per
+        // run) instead of one. A frame is small and the loop reads keys right after drawing.
+        _ = typeahead(-1)
         // Never block inside curses: readKey waits in poll() (stdin + the waker pipe), then
         // reads with a zero timeout.
         wtimeout(win, 0)

@@ -95,6 +95,15 @@ public struct TokenEntrySnapshot: Sendable, Identifiable {
         return .notFetched
     }
 
+    /// The first instant after `now` at which ``state(at:policy:)`` can answer differently
+    /// (valid → expiring → expired) with nothing else changing; nil when it can't (no token, no
+    /// expiry, or already expired). A new snapshot can change it any time, of course.
+    public func nextStateChange(after now: Date, policy: RefreshPolicy = RefreshPolicy()) -> Date? {
+        guard !inFlight, let token, let eff = token.effectiveExpiry, eff > now else { return nil }
+        let expiring = eff.addingTimeInterval(-min(policy.expiringWithin, 0.1 * TimeInterval(token.expiresIn ?? 0)))
+        return expiring > now ? expiring : eff
+    }
+
     /// The next time the manager will fetch this token by itself.
     public var nextFetchAt: Date? {
         switch (nextRefreshAt, nextRetryAt) {

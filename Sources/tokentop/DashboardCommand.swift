@@ -30,6 +30,7 @@ struct DashboardCommand: AsyncParsableCommand {
     func run() async throws {
         // Checked before loading so `tokentop FILE | less` gets the hint, not a config dump.
         try requireTerminal()
+        limitMallocArenas()
         let cfg = try config.load()
         let code = try await runDashboard(cfg, network: network, options: dashboard)
         if code != 0 { throw ExitCode(code) }
@@ -90,6 +91,9 @@ actor SnapshotPump {
 
 func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options: DashboardOptions) async throws -> Int32 {
     try requireTerminal()
+    limitMallocArenas()
+    // The config's parse tree is gone: its pages go back before the model and tokens arrive.
+    releaseFreeMemory()
     let env = ProcessInfo.processInfo.environment
     let monochrome = options.noColor || (env["NO_COLOR"].map { !$0.isEmpty } ?? false)
     let logger = try options.logFile.map { try FileLog.make(path: $0) }
@@ -119,10 +123,11 @@ func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options:
     let inbox = Inbox()
     // Lint once, off the UI's way: a 10k-backend config takes seconds, and the table must not
     // wait for it. Findings arrive as a message; a file lint can't read gives none.
-    let file = cfg.file
     let linter = Task.detached(priority: .utility) {
-        let findings = (try? ConfigLinter.lint(path: file))?.findings ?? []
+        let findings = (try? ConfigLinter.lint(path: cfg.file, loaded: cfg))?.findings ?? []
         if !findings.isEmpty { inbox.post(.lint(findings)) }
+        // Lint's parse tree is gone: hand the freed pages back instead of keeping them mapped.
+        releaseFreeMemory()
     }
     let pump = SnapshotPump(manager: manager, inbox: inbox)
     let events = await manager.subscribe()
@@ -230,20 +235,21 @@ private func uiLoop(context: DashboardContext, manager: TokenManager, caller: Da
 /// sent by BackendCall exactly as `tokentop call` does, and the answer is reduced to a
 /// `CallReport` — masked, bounded, safe to keep in the model.
 struct DashboardCaller: Sendable {
-    let routes: [Int: Route]
+    /// The config's routes, shared with everyone else (no copy): route ids are their indices.
+    let routes: [Route]
     let manager: TokenManager
     let transport: AHCTransport
     let timeout: Duration
     let logger: Logger?
 
     init(routes: [Route], manager: TokenManager, transport: AHCTransport, timeout: Duration, logger: Logger?) {
-        var map: [Int: Route] = [:]
-        for r in routes { map[r.id] = r }
-        self.routes = map; self.manager = manager; self.transport = transport; self.timeout = timeout; self.logger = logger
+        self.routes = routes; self.manager = manager; self.transport = transport; self.timeout = timeout; self.logger = logger
     }
 
     func run(_ spec: CallSpec, newToken: Bool) async -> CallReport {
-        guard let route = routes[spec.routeID] else {
+        let found = routes.indices.contains(spec.routeID) && routes[spec.routeID].id == spec.routeID
+            ? routes[spec.routeID] : routes.first { $0.id == spec.routeID }
+        guard let route = found else {
             return Self.notSent(spec, method: "", url: "", "no route with id \(spec.routeID)")
         }
         let report = await call(route, spec, newToken: newToken)

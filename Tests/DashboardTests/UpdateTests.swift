@@ -380,4 +380,25 @@ import Testing
         #expect(m.state(ofRoute: 5) == .valid)
         #expect(m.counts[.fetching] == nil)
     }
+
+    /// The tick skips the state pass until a token's next expiring/expiry instant: stepping a
+    /// second at a time through two hours, every row still shows what its snapshot says.
+    @Test func skippedStatePassesNeverHideAChange() {
+        var m = Fixture.model()
+        let snaps = Fixture.entries
+        var transitions = 0
+        var previous = Fixture.routes.map { m.state(ofRoute: $0.id) }
+        for second in 1...7500 {
+            let t = Fixture.now.addingTimeInterval(TimeInterval(second))
+            _ = update(&m, .tick(t))
+            for (k, r) in Fixture.routes.enumerated() {
+                guard let eid = Fixture.context().entryForRoute[r.id], let snap = snaps.first(where: { $0.id == eid }),
+                      r.credentials?.isDisabled != true else { continue }
+                let expected = snap.state(at: t, policy: Fixture.context().policy)
+                #expect(m.state(ofRoute: r.id) == expected, "route \(r.id) at +\(second) s")
+                if previous[k] != expected { transitions += 1; previous[k] = expected }
+            }
+        }
+        #expect(transitions >= 4, "the fixture's tokens expire within two hours: \(transitions) transitions seen")
+    }
 }

@@ -154,4 +154,48 @@ struct ScreenDiffTests {
         let p = ScreenDiff.plan(from: a, to: b)
         #expect(p.runs == [DrawRun(row: 20, col: 105, glyphs: ["6"], widths: [1], style: Style(fg: .yellow, bold: true))])
     }
+
+    /// The windowed diff (normalize only around a row's changes) must plan exactly what the
+    /// whole-row diff plans: random rows of narrow and wide glyphs, continuation cells (also
+    /// stray ones), controls and styles, each mutated in a few random cells.
+    @Test func windowedDiffEqualsWholeRowDiff() {
+        var rng = SplitMix(seed: 20261129)
+        let glyphs: [Character?] = ["a", "b", " ", "漢", "字", "●", nil, "\u{7}", "é", "1"]
+        let styles: [Style] = [.plain, Style(bold: true), Style(fg: .red)]
+        let size = Size(width: 40, height: 3)
+        func random() -> Screen {
+            var s = Screen(size: size)
+            for r in 0..<size.height {
+                for c in 0..<size.width {
+                    s[r, c] = Cell(glyphs[Int(rng.next() % UInt64(glyphs.count))], style: styles[Int(rng.next() % 3)])
+                }
+            }
+            return s
+        }
+        for _ in 0..<5000 {
+            let a = random()
+            var b = a
+            for _ in 0..<Int(rng.next() % 7) {
+                let r = Int(rng.next() % UInt64(size.height)), c = Int(rng.next() % UInt64(size.width))
+                b[r, c] = Cell(glyphs[Int(rng.next() % UInt64(glyphs.count))], style: styles[Int(rng.next() % 3)])
+            }
+            let whole = ScreenDiff.plan(from: a, to: b, bounds: nil, windowed: false)
+            let windowed = ScreenDiff.plan(from: a, to: b, bounds: nil, windowed: true)
+            #expect(windowed == whole, "\(a.cells.map { $0.char.map(String.init) ?? "_" }.joined()) → \(b.cells.map { $0.char.map(String.init) ?? "_" }.joined())")
+            if windowed != whole { break }
+        }
+    }
+}
+
+/// A small seeded generator, so a failure repeats.
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
