@@ -153,6 +153,30 @@ struct LinterTests {
 
     // MARK: Reference configs
 
+    /// The dashboard hands lint the configuration it already loaded (to avoid a second parse
+    /// tree): the findings must be exactly those of a lint that loads the file itself.
+    @Test func lintWithTheLoadedConfigurationFindsTheSame() throws {
+        // A loader warning (duplicate key) comes through the reused diagnostics too.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tt-lint-reuse-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let duplicate = dir.appendingPathComponent("dup.json")
+        try Data(service(backend: backend(extra: credentials(#""client_id": "a", "client_secret": "b", "token_url": "https://i/t""#))).replacingOccurrences(of: "\"version\": 3", with: "\"version\": 3, \"version\": 3").utf8)
+            .write(to: duplicate)
+        let files = try FileManager.default.contentsOfDirectory(atPath: referenceConfigs.path).filter { $0.hasSuffix(".json") }.sorted()
+            .map { referenceConfigs.appendingPathComponent($0).path } + [duplicate.path]
+        var total = 0, fromLoader = 0
+        for path in files {
+            let loaded = try ConfigLoader.load(path: path, environment: ["SECRET": "x"])
+            let alone = try ConfigLinter.lint(path: path, environment: ["SECRET": "x"])
+            let reusing = try ConfigLinter.lint(path: path, environment: ["SECRET": "x"], loaded: loaded)
+            #expect(reusing.findings == alone.findings, "\(path)")
+            total += alone.findings.count
+            fromLoader += alone.findings.filter { $0.rule == .configWarning }.count
+        }
+        #expect(total > 0 && fromLoader > 0, "findings \(total), from the loader \(fromLoader)")
+    }
+
     @Test func everyReferenceConfigLintsWithoutCrashing() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: referenceConfigs.path).filter { $0.hasSuffix(".json") }.sorted()
         #expect(files.count == 7)
