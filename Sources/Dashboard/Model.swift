@@ -432,6 +432,9 @@ public struct EntriesByID: Sendable {
 
     public var count: Int { sparse?.count ?? dense.count }
 
+    /// Every snapshot (by id for the dense form).
+    public var values: [TokenEntrySnapshot] { sparse.map { Array($0.values) } ?? dense }
+
     /// The earliest ``TokenEntrySnapshot/nextStateChange(after:policy:)`` of all entries.
     func nextStateChange(after now: Date, policy: RefreshPolicy) -> Date? {
         var best: Date?
