@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -216,11 +217,20 @@ static inline void tt_stderr_capture_end(void) {
  * signal racing with stop() or with another signal on another thread does not write twice. */
 static inline void tt_restore_terminal_now(void) {
     tt_restore_state *s = tt_state();
-    if (__atomic_exchange_n(&s->active, 0, __ATOMIC_SEQ_CST)) {
+    /* active: 1 armed, 2 one thread is writing the restore bytes, 0 done or never armed. */
+    int armed = 1;
+    if (__atomic_compare_exchange_n(&s->active, &armed, 2, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
         int saved_errno = errno;
         tt_write_all(s->fd, s->seq, s->seq_len);
         if (s->have_termios) tcsetattr(s->fd, TCSANOW, &s->saved);
         errno = saved_errno;
+        __atomic_store_n(&s->active, 0, __ATOMIC_SEQ_CST);
+    } else {
+        /* Another thread (two background tasks crashing at once) is restoring right now: wait
+         * for it (at most 0.5 s), or this thread's crash handler may end the process before the
+         * modes are back and leave the shell in raw mode. nanosleep is async-signal-safe. */
+        struct timespec tick = { 0, 5 * 1000 * 1000 };
+        for (int i = 0; i < 100 && __atomic_load_n(&s->active, __ATOMIC_SEQ_CST) == 2; i++) nanosleep(&tick, NULL);
     }
     tt_stderr_capture_end();
 }
