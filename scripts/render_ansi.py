@@ -47,6 +47,19 @@ def main():
 
     regular = ImageFont.truetype(FONT_DIR + "DejaVuSansMono.ttf", SIZE)
     bold = ImageFont.truetype(FONT_DIR + "DejaVuSansMono-Bold.ttf", SIZE)
+    # DejaVu Sans Mono lacks a few glyphs the UI uses (ℹ for lint notes): those are drawn with
+    # DejaVu Sans instead of the font's empty box, as a terminal's font fallback would.
+    fallback = {False: ImageFont.truetype(FONT_DIR + "DejaVuSans.ttf", SIZE),
+                True: ImageFont.truetype(FONT_DIR + "DejaVuSans-Bold.ttf", SIZE)}
+    notdef = bytes(regular.getmask("\ue000"))
+    missing = {}
+
+    def font_for(ch, is_bold):
+        if ch not in missing:
+            missing[ch] = len(ch) == 1 and ord(ch) > 0x7f and bytes(regular.getmask(ch)) == notdef
+        if missing[ch]:
+            return fallback[is_bold]
+        return bold if is_bold else regular
     cw = int(round(regular.getlength("M")))
     ch = int(SIZE * 1.35)
     pad = 12
@@ -66,7 +79,7 @@ def main():
             if bg != BG:
                 draw.rectangle([px, py, px + cw - 1, py + ch - 1], fill=bg)
             if c.data and c.data != " ":
-                draw.text((px, py + 2), c.data, font=bold if c.bold else regular, fill=fg)
+                draw.text((px, py + 2), c.data, font=font_for(c.data, c.bold), fill=fg)
             if c.underscore:
                 draw.line([px, py + ch - 2, px + cw - 1, py + ch - 2], fill=fg)
     img.save(out)
