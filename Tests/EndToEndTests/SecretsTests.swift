@@ -254,13 +254,3 @@ import Testing
         assertNoLeaks(outputs, tokens: allTokens)
     }
 }
-
-/// Waits for child processes on a thread of its own, not on Swift concurrency's cooperative pool
-/// (one thread per core): blocking a pool thread in waitpid for seconds starves the async tests
-/// running beside this one.
-private func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    let result: Result<T, any Error> = await withCheckedContinuation { continuation in
-        Thread { continuation.resume(returning: Result { try body() }) }.start()
-    }
-    return try result.get()
-}

@@ -98,3 +98,20 @@ private func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions
         if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
     }
 }
+
+/// Runs CPU-heavy or blocking work (big loads, waiting for a child process) on a thread of its
+/// own at low priority, not on Swift concurrency's cooperative pool: that pool has one thread per
+/// core (two here), and blocking both starves every async test running beside this one — their
+/// deadlines then expire while they wait to be scheduled.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    let result: Result<T, any Error> = await withCheckedContinuation { continuation in
+        let thread = Thread {
+            // Linux: the nice value of the calling thread only.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 15)
+            continuation.resume(returning: Result { try body() })
+        }
+        thread.stackSize = 16 << 20
+        thread.start()
+    }
+    return try result.get()
+}
