@@ -332,20 +332,12 @@ extension DashboardModel {
         guard let p = pane else { return }
         let size = screen.size
         let lines = responseLines(width: size.width)
-        let rows = Self.paneRows(for: size)
-        let top = min(max(0, p.scroll), max(0, lines.count - rows))
         var title: Line = [Span("Test call", Theme.barBold)]
         if let route = route(id: p.spec.routeID) {
             title += [Span(" · "), Span(route.method, Theme.bold), Span(" \(Text.oneLine(route.endpoint))")]
         }
-        var right = lines.count <= rows ? "" : "\(top + 1)–\(min(lines.count, top + rows)) of \(lines.count)"
-        if !p.filter.isEmpty { right = "\(lines.count) matching line\(lines.count == 1 ? "" : "s")" + (right.isEmpty ? "" : " · " + right) }
-        drawTitleBar(into: &screen, row: 0, title: title, right: right)
-        for y in 0..<rows {
-            let k = top + y
-            guard k < lines.count else { break }
-            screen.put(lines[k], row: 1 + y, col: 0)
-        }
+        let matches = p.filter.isEmpty ? "" : "\(lines.count) matching line\(lines.count == 1 ? "" : "s")"
+        drawScrolledPane(lines, scroll: p.scroll, rows: Self.paneRows(for: size), title: title, note: matches, into: &screen)
         if !p.filter.isEmpty && lines.isEmpty {
             let msg = "no line matches \u{201C}\(Text.oneLine(p.filter))\u{201D}: Esc clears the filter"
             screen.put(msg, row: 3, col: max(0, (size.width - DisplayWidth.of(msg)) / 2), style: Theme.dim)

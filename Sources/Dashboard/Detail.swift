@@ -298,19 +298,11 @@ extension DashboardModel {
     func drawDetail(into screen: inout Screen) {
         let size = screen.size
         let lines = detailLines(width: size.width)
-        let rows = max(1, size.height - 3)
-        let top = min(max(0, detailScroll), max(0, lines.count - rows))
         var title: Line = [Span("Details", Theme.barBold)]
         if let r = selectedRoute {
             title += [Span(" · "), Span(r.method, Theme.bold), Span(" \(Text.oneLine(r.endpoint)) → \(Text.oneLine(Self.backendText(r)))")]
         }
-        let range = lines.count <= rows ? "" : "\(top + 1)–\(min(lines.count, top + rows)) of \(lines.count)"
-        drawTitleBar(into: &screen, row: 0, title: title, right: range)
-        for y in 0..<rows {
-            let k = top + y
-            guard k < lines.count else { break }
-            screen.put(lines[k], row: 1 + y, col: 0)
-        }
+        drawScrolledPane(lines, scroll: detailScroll, rows: max(1, size.height - 3), title: title, into: &screen)
         let status = size.height - 2
         if revealed {
             screen.put(" TOKEN REVEALED — press v to hide ", row: status, col: 1, style: Theme.revealWarning)

@@ -200,18 +200,10 @@ extension DashboardModel {
     func drawLint(into screen: inout Screen) {
         let size = screen.size
         let lines = lintLines(width: size.width)
-        let rows = Self.lintRows(for: size)
-        let top = min(max(0, lintScroll), max(0, lines.count - rows))
         var title: Line = [Span("Lint", Theme.barBold)]
         if !lint.isEmpty { title.append(Span(" · \(lint.countText)")) }
         title.append(Span(" · " + Text.oneLine(context.file)))
-        let range = lines.count <= rows ? "" : "\(top + 1)–\(min(lines.count, top + rows)) of \(lines.count)"
-        drawTitleBar(into: &screen, row: 0, title: title, right: range)
-        for y in 0..<rows {
-            let k = top + y
-            guard k < lines.count else { break }
-            screen.put(lines[k], row: 1 + y, col: 0)
-        }
+        drawScrolledPane(lines, scroll: lintScroll, rows: Self.lintRows(for: size), title: title, into: &screen)
         if let f = flash { drawFlash(f, into: &screen, row: size.height - 2, maxWidth: size.width - 2) }
         drawHints(into: &screen, row: size.height - 1, hints: [
             Hint(key: "↑↓", text: "scroll"), Hint(key: "PgUp PgDn", text: "page"), Hint(key: "Esc", text: "close"),

@@ -248,4 +248,17 @@ extension DashboardModel {
         screen.put(styled, row: row, col: 1, maxWidth: max(0, width - rw - 4))
         if rw > 0 { screen.put(right, row: row, col: width - rw - 1, style: Theme.bar) }
     }
+
+    /// A scrolled pane of ready-made lines (detail, lint list, test-call response): the title bar
+    /// on row 0 with the position ("1–37 of 53", after `note` when given), then `rows` lines from
+    /// `scroll`, clamped so the last page stays full.
+    func drawScrolledPane(_ lines: [Line], scroll: Int, rows: Int, title: Line, note: String = "", into screen: inout Screen) {
+        let top = min(max(0, scroll), max(0, lines.count - rows))
+        let range = lines.count <= rows ? "" : "\(top + 1)–\(min(lines.count, top + rows)) of \(lines.count)"
+        let right = note.isEmpty ? range : note + (range.isEmpty ? "" : " · " + range)
+        drawTitleBar(into: &screen, row: 0, title: title, right: right)
+        for (y, line) in lines.dropFirst(top).prefix(rows).enumerated() {
+            screen.put(line, row: 1 + y, col: 0)
+        }
+    }
 }
