@@ -101,7 +101,9 @@ import Testing
             #expect(!filtered.contains("/demo/wrong-secret"))
             try tmux.send(keys: "Enter")
             try tmux.send(keys: "Enter") // details of the only row
-            let detail = try await tmux.waitFor(text: "Details ·")
+            // Wait for the pane's content, not its title: a capture can land between the title
+            // bar's bytes and the rest of the frame.
+            let detail = try await tmux.waitFor("the auth0 details") { $0.contains("Details ·") && $0.contains("Credential") }
             #expect(detail.contains("audience"))
             #expect(detail.contains("auth0-secret") == false) // secrets never on screen
             #expect(detail.contains("basic → 401, body → 200"))

@@ -192,7 +192,8 @@ import Testing
         try snap("table")
         for row in 0..<4 {
             try tmux.send(keys: "Enter")
-            try await tmux.waitFor(text: "Details ·")
+            // The content, not just the title bar: a capture can land mid-frame.
+            try await tmux.waitFor("detail of row \(row)") { $0.contains("Details ·") && $0.contains("Credential") }
             try snap("detail of row \(row)")
             try tmux.send(keys: "PageDown")
             try await Task.sleep(for: .milliseconds(200))
