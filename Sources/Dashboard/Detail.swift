@@ -139,7 +139,9 @@ extension DashboardModel {
         b.section("Token")
         let state = self.state(ofRoute: route.id)
         var stateLine: Line = [Span(state.label, state.style)]
-        if let eff = entry?.token?.effectiveExpiry {
+        if let token = entry?.token, token.isPerCall {
+            stateLine.append(Span("  a new token for every backend call", Theme.dim))
+        } else if let eff = entry?.token?.effectiveExpiry {
             let left = eff.timeIntervalSince(now)
             stateLine.append(Span(left > 0 ? "  \(Format.countdown(left)) left" : "  unusable since \(Format.countdown(-left))", Theme.dim))
         }
@@ -163,6 +165,12 @@ extension DashboardModel {
                 b.kv("expires at", "\(Format.timestamp(exp)) (\(Text.relative(exp, now: now)))")
                 // oauth2's expiryDelta: the gateway drops a token 10 s before it expires.
                 b.kv("gateway expiry", [Span(Format.timestamp(eff)), Span(" (10 s earlier)", Theme.dim)])
+                if token.isPerCall {
+                    // Not a failure: the gateway works with such tokens, at a price worth knowing.
+                    b.wrapped("per call", "expires_in ≤ 10 s: expired by the gateway's 10 s rule on arrival, so the gateway "
+                              + "fetches a new token for every backend call (extra latency and load on the token server). "
+                              + "It still uses each token for the call it was fetched for.", style: Theme.warning)
+                }
             } else {
                 b.wrapped("expires at", "never (no expires_in): the gateway keeps it until restarted", style: Theme.warning)
             }

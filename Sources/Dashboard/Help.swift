@@ -62,7 +62,7 @@ extension DashboardModel {
             key("Esc  q", "close; the call goes on in the background"),
             title("States"),
         ]
-        let states: [TokenState] = [.valid, .expiring, .expired, .failed, .fetching, .notFetched, .noExpiry, .unprotected, .disabled]
+        let states: [TokenState] = [.valid, .expiring, .perCall, .expired, .failed, .fetching, .notFetched, .noExpiry, .unprotected, .disabled]
         var row: Line = [Span("  ")]
         for (k, s) in states.enumerated() {
             if k == 5 { lines.append(row); row = [Span("  ")] }

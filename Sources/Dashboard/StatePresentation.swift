@@ -9,6 +9,7 @@ extension TokenState {
         switch self {
         case .valid: "●"
         case .expiring: "◐"
+        case .perCall: "↯"
         case .expired: "○"
         case .failed: "✕"
         case .fetching: "↻"
@@ -27,13 +28,14 @@ extension TokenState {
         switch self {
         case .failed: 0
         case .expired: 1
-        case .expiring: 2
-        case .fetching: 3
-        case .notFetched: 4
-        case .valid: 5
-        case .noExpiry: 6
-        case .disabled: 7
-        case .unprotected: 8
+        case .perCall: 2
+        case .expiring: 3
+        case .fetching: 4
+        case .notFetched: 5
+        case .valid: 6
+        case .noExpiry: 7
+        case .disabled: 8
+        case .unprotected: 9
         }
     }
 
@@ -43,6 +45,7 @@ extension TokenState {
         case .valid: Style(fg: .green)
         case .noExpiry: Style(fg: .green)
         case .expiring: Style(fg: .yellow, bold: true)
+        case .perCall: Style(fg: .yellow)
         case .expired: Style(fg: .red)
         case .failed: Style(fg: .red, bold: true)
         case .fetching: Style(fg: .cyan)
@@ -54,12 +57,13 @@ extension TokenState {
 /// The header's counters, in the order they are shown. "ok" merges valid and no-expiry tokens:
 /// both are usable and neither needs attention.
 enum CountBucket: CaseIterable {
-    case ok, expiring, expired, failed, fetching, notFetched, unprotected, disabled
+    case ok, expiring, perCall, expired, failed, fetching, notFetched, unprotected, disabled
 
     init(_ s: TokenState) {
         switch s {
         case .valid, .noExpiry: self = .ok
         case .expiring: self = .expiring
+        case .perCall: self = .perCall
         case .expired: self = .expired
         case .failed: self = .failed
         case .fetching: self = .fetching
@@ -73,6 +77,7 @@ enum CountBucket: CaseIterable {
         switch self {
         case .ok: "ok"
         case .expiring: "expiring"
+        case .perCall: "per call"
         case .expired: "expired"
         case .failed: "failed"
         case .fetching: "fetching"
@@ -86,6 +91,7 @@ enum CountBucket: CaseIterable {
         switch self {
         case .ok: .valid
         case .expiring: .expiring
+        case .perCall: .perCall
         case .expired: .expired
         case .failed: .failed
         case .fetching: .fetching

@@ -227,6 +227,8 @@ extension DashboardModel {
         guard route.isProtected, !route.isDisabled else { return ("", .plain) }
         guard let token = entry?.token else { return ("—", Theme.dim) }
         guard let eff = token.effectiveExpiry else { return ("never", Style(fg: .green)) }
+        // Expired by the 10 s rule on arrival: a countdown would only ever be negative.
+        if token.isPerCall, state != .failed { return ("per call", TokenState.perCall.style) }
         let text = Format.countdown(eff.timeIntervalSince(now))
         let style: Style
         switch state {

@@ -160,7 +160,7 @@ extension DashboardModel {
             let line = build(glyphGap: glyphGap, separator: separator, words: all)
             if line.width <= budget { return line }
         }
-        let urgency: [CountBucket] = [.failed, .expired, .expiring, .ok, .fetching, .notFetched, .disabled, .unprotected]
+        let urgency: [CountBucket] = [.failed, .expired, .perCall, .expiring, .ok, .fetching, .notFetched, .disabled, .unprotected]
         var words: Set<CountBucket> = []
         for b in urgency where all.contains(b) {
             let candidate = words.union([b])

@@ -23,6 +23,11 @@ public enum Fault: Sendable, Hashable, CustomStringConvertible {
     case html500
     /// 429 with `Retry-After: <seconds>` and an RFC 6749 `slow_down` error body.
     case rateLimited(retryAfter: Int)
+    /// 503 with `Retry-After: <seconds>` and an RFC 6749 `temporarily_unavailable` error body:
+    /// a token server in maintenance.
+    case unavailable(retryAfter: Int)
+    /// 401 `invalid_client` for every client, as when the IdP lost or rotated the client's secret.
+    case invalidClient
     /// 200 with an RFC 6749 `error` field (`invalid_scope`) and no token.
     case error200
     /// 200, `Content-Type: application/json`, and a body that is cut-off JSON.
@@ -43,6 +48,8 @@ public enum Fault: Sendable, Hashable, CustomStringConvertible {
         case .closeWithoutAnswer: return "close-without-answer"
         case .html500: return "html-500"
         case .rateLimited(let s): return "rate-limited (Retry-After: \(s))"
+        case .unavailable(let s): return "unavailable (503, Retry-After: \(s))"
+        case .invalidClient: return "invalid-client (401)"
         case .error200: return "error-200"
         case .invalidJSON: return "invalid-json"
         case .hugeBody: return "huge-body"
@@ -80,6 +87,12 @@ extension GatewayCore {
         case .rateLimited(let seconds):
             return .reply(Self.oauthError(429, "slow_down", "Too many requests; retry after \(seconds) seconds",
                                           extraHeaders: [("Retry-After", String(seconds))]), delay: nil)
+        case .unavailable(let seconds):
+            return .reply(Self.oauthError(503, "temporarily_unavailable", "The authorization server is down for maintenance",
+                                          extraHeaders: [("Retry-After", String(seconds))]), delay: nil)
+        case .invalidClient:
+            return .reply(Self.oauthError(401, "invalid_client", "Client authentication failed",
+                                          extraHeaders: [("WWW-Authenticate", "Basic realm=\"demo\", error=\"invalid_client\"")]), delay: nil)
         case .error200:
             return .reply(.json(200, .object([("error", .string("invalid_scope")),
                                               ("error_description", .string("scope 'admin' is not allowed"))]),

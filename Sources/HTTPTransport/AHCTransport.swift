@@ -23,15 +23,21 @@ public final class AHCTransport: HTTPTransport {
     ///     connect timeout; false fails at the first refusal, as Go's client does (test calls).
     ///   - insecure: skip certificate verification (the config's `allow_insecure_connections`).
     ///   - caFile: a PEM file of CA certificates trusted in addition to the system's (`--ca-file`).
+    ///   - connectionsPerHost: connections open at once to one host. AHC's default is 8; with more
+    ///     fetches in flight to one token server, the rest waited for a connection and failed with
+    ///     "getConnectionFromPoolTimeout" (8 of 16 against a server answering in 5 s). The gateway
+    ///     has no such limit: give it the fetch concurrency.
     /// - Throws: ``TransportSetupError`` when `caFile` cannot be read or holds no certificate.
     public init(connectTimeout: Duration = .seconds(2), followRedirects: Bool = true, insecure: Bool = false,
-                caFile: String? = nil, retryConnects: Bool = true, debugTrapAfter: Duration? = nil) throws {
+                caFile: String? = nil, retryConnects: Bool = true, connectionsPerHost: Int = 8,
+                debugTrapAfter: Duration? = nil) throws {
         self.debugTrapAfter = debugTrapAfter
         var config = HTTPClient.Configuration()
         config.timeout.connect = .nanoseconds(connectTimeout.components.seconds * 1_000_000_000 + connectTimeout.components.attoseconds / 1_000_000_000)
         config.redirectConfiguration = followRedirects ? .follow(max: 10, allowCycles: false) : .disallow
         config.decompression = .disabled
         config.connectionPool.retryConnectionEstablishment = retryConnects
+        config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, connectionsPerHost)
         var tls = TLSConfiguration.makeClientConfiguration()
         if insecure { tls.certificateVerification = .none }
         if let caFile {
@@ -174,7 +180,11 @@ public final class AHCTransport: HTTPTransport {
             case .redirectCycleDetected:
                 return .other("redirect loop: the server keeps redirecting to URLs it already redirected from")
             case .cancelled: return .other("cancelled")
-            default: break
+            case .getConnectionFromPoolTimeout:
+                return .other("no connection to \(hostPort) became free in time (too many requests in flight to one host)")
+            default:
+                // Every other AHC error has a stable case name; say it in words, not as a type dump.
+                return .other("HTTP client error talking to \(hostPort): \(String(describing: e))")
             }
         }
         if error is CancellationError { return .other("cancelled") }

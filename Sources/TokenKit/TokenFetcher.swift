@@ -20,59 +20,47 @@ public struct FetchResult: Sendable {
     public var style: AuthStyle?
 }
 
-/// Remembers which auth style worked per (token_url, client_id), like Go oauth2's style cache.
-/// Failures are not remembered, so every failing fetch probes both styles again.
-public final class AuthStyleCache: Sendable {
-    private struct Key: Hashable { var url: String; var id: String }
-    private let map = Mutex<[Key: AuthStyle]>([:])
-    public init() {}
-    public func style(tokenURL: String, clientID: String) -> AuthStyle? {
-        map.withLock { $0[Key(url: tokenURL, id: clientID)] }
-    }
-    public func set(_ style: AuthStyle, tokenURL: String, clientID: String) {
-        map.withLock { $0[Key(url: tokenURL, id: clientID)] = style }
-    }
-}
-
 /// Performs one token fetch exactly as the gateway: the remembered style, else Basic and, if that
 /// fails for any reason, once more with the credentials in the body.
+///
+/// The fetcher remembers nothing: the style that worked is the caller's to keep, per token
+/// source, as the gateway keeps it in each backend's own `clientcredentials.Config`. (A memory
+/// shared by every row with the same token URL and client id let one row's Basic success turn
+/// another row, whose server only accepts the body, into a single failing Basic POST.)
 public struct TokenFetcher: Sendable {
     public var transport: any HTTPTransport
     public var clock: any TokenClock
-    public var styleCache: AuthStyleCache
     /// Per-request deadline. The gateway has none (a hanging token server hangs it); tokentop must
     /// stay responsive, so this is a documented difference.
     public var timeout: Duration
 
-    public init(transport: any HTTPTransport, clock: any TokenClock = SystemClock(), styleCache: AuthStyleCache = AuthStyleCache(),
-                timeout: Duration = .seconds(10)) {
-        self.transport = transport; self.clock = clock; self.styleCache = styleCache; self.timeout = timeout
+    public init(transport: any HTTPTransport, clock: any TokenClock = SystemClock(), timeout: Duration = .seconds(10)) {
+        self.transport = transport; self.clock = clock; self.timeout = timeout
     }
 
-    public func fetch(_ c: ClientCredentials) async -> FetchResult {
-        let known = styleCache.style(tokenURL: c.tokenURL, clientID: c.clientID)
+    /// - Parameter knownStyle: the style this token source learned from an earlier success; with
+    ///   one, a failure is not retried in the other style (as in the gateway).
+    /// - Returns: the result with every exchange; `style` is the one that worked. Failures come
+    ///   back terminal-safe and with the credential's secret masked wherever the server echoed it.
+    public func fetch(_ c: ClientCredentials, knownStyle: AuthStyle? = nil) async -> FetchResult {
         var exchanges: [Exchange] = []
-        let first = await exchange(c, style: known ?? .basic, into: &exchanges)
-        if case .success = first {
-            if known == nil { styleCache.set(.basic, tokenURL: c.tokenURL, clientID: c.clientID) }
-            return FetchResult(result: first, exchanges: exchanges, style: known ?? .basic)
-        }
+        let first = await exchange(c, style: knownStyle ?? .basic, into: &exchanges)
+        if case .success = first { return FetchResult(result: first, exchanges: exchanges, style: knownStyle ?? .basic) }
         // A request that could not even be built fails the same way in both styles.
-        if known != nil || exchanges.isEmpty { return FetchResult(result: first, exchanges: exchanges, style: nil) }
+        if knownStyle != nil || exchanges.isEmpty { return FetchResult(result: first, exchanges: exchanges, style: nil) }
         let second = await exchange(c, style: .body, into: &exchanges)
-        if case .success = second {
-            styleCache.set(.body, tokenURL: c.tokenURL, clientID: c.clientID)
-            return FetchResult(result: second, exchanges: exchanges, style: .body)
-        }
+        if case .success = second { return FetchResult(result: second, exchanges: exchanges, style: .body) }
         return FetchResult(result: second, exchanges: exchanges, style: nil)
     }
 
     private func exchange(_ c: ClientCredentials, style: AuthStyle, into log: inout [Exchange]) async -> Result<AccessToken, TokenFailure> {
+        // Made only for a failure: the common success path pays nothing for it.
+        func safe(_ f: TokenFailure) -> TokenFailure { f.made(safeWith: SecretMasker(clientID: c.clientID, clientSecret: c.clientSecret)) }
         let request: HTTPRequestData
-        do { request = try TokenRequestBuilder.request(for: c, style: style) } catch { return .failure(error) }
+        do { request = try TokenRequestBuilder.request(for: c, style: style) } catch { return .failure(safe(error)) }
         let started = clock.now
         let t0 = ContinuousClock.now
-        let result: Result<AccessToken, TokenFailure>
+        var result: Result<AccessToken, TokenFailure>
         var status: Int?
         do {
             let response = try await transport.send(request, timeout: timeout, bodyLimit: TokenResponseParser.bodyLimit)
@@ -81,6 +69,7 @@ public struct TokenFetcher: Sendable {
         } catch {
             result = .failure(TokenFailure(kind: .transport, message: error.description, transportError: error))
         }
+        if case .failure(let f) = result { result = .failure(safe(f)) }
         let elapsed = ContinuousClock.now - t0
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         var failure: TokenFailure?

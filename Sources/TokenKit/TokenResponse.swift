@@ -35,6 +35,11 @@ public struct AccessToken: Sendable, Hashable {
     /// When the gateway stops using this token: expiry − 10 s. nil = never.
     public var effectiveExpiry: Date? { expiry.map { $0.addingTimeInterval(-Self.earlyExpiry) } }
 
+    /// A token that lives ≤ 10 s (`expires_in` ≤ 10, or negative) is expired by the gateway's
+    /// rule the moment it arrives: the gateway still uses it for the call it fetched it for, and
+    /// fetches a new one for every backend call. Working, but an IdP request per call.
+    public var isPerCall: Bool { expiresIn.map { TimeInterval($0) <= Self.earlyExpiry } ?? false }
+
     public func isExpired(at now: Date) -> Bool {
         guard let e = effectiveExpiry else { return false }
         return e <= now

@@ -102,10 +102,10 @@ struct CallCommand: AsyncParsableCommand {
         if let creds = route.credentials, !creds.isDisabled {
             let manager = TokenManager(routes: [route], fetcher: TokenFetcher(transport: tokenTransport, timeout: seconds))
             guard let entry = await manager.entryID(forRoute: route.id) else { await shutdown(); throw ExitCode(1) }
-            let attempt = await manager.refresh(entry: entry)
-            let snap = await manager.snapshot(entry: entry)
-            guard let token = snap?.token else {
-                let failure = snap?.lastFailure
+            let got = await manager.token(forCall: entry, forceNew: true)
+            let attempt = got.attempt
+            guard let token = got.token else {
+                let failure = got.failure
                 let text = failure?.summary ?? "no token"
                 if json {
                     print(jsonString(CallRecord(route: route, plan: plan, tokenError: failure)))

@@ -8,15 +8,21 @@ struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Fetch every token once, as the gateway would, and report each backend's state.",
-        discussion: "Exit 0 when every token is good, 1 when any failed or is expired, 2 when the config cannot be loaded.")
+        discussion: """
+        Exit codes: 0 every token works the way the gateway uses it (warnings included), 1 a token \
+        failed or is expired (with --strict: also a warning), 2 the config or the command line cannot \
+        be used. Warning: "per call", a token living ≤ 10 s, which the gateway fetches anew for every \
+        backend call (it works, at the cost of latency and load on the token server).
+        """)
 
     @OptionGroup var config: ConfigOptions
     @OptionGroup var network: NetworkOptions
     @Flag(help: "One JSON document instead of a table.") var json = false
+    @Flag(help: "Exit 1 on warnings too (\"per call\": tokens living ≤ 10 s).") var strict = false
 
     func run() async throws {
         let cfg = try config.load()
-        let code = try await runCheck(cfg, network: network, json: json, verbose: config.verbose)
+        let code = try await runCheck(cfg, network: network, json: json, verbose: config.verbose, strict: strict)
         if code != 0 { throw ExitCode(code) }
     }
 }
@@ -52,7 +58,8 @@ struct NetworkOptions: ParsableArguments {
         // in the gateway's Go client, instead of being retried by AHC's pool until the connect
         // timeout (which kept a row "fetching" 2 s per exchange, 4 s per fetch). The manager's
         // backoff does the retrying.
-        return try AHCTransport(insecure: cfg.allowInsecureConnections, caFile: caFile, retryConnects: false, debugTrapAfter: trap)
+        return try AHCTransport(insecure: cfg.allowInsecureConnections, caFile: caFile, retryConnects: false,
+                                connectionsPerHost: concurrency, debugTrapAfter: trap)
     }
 }
 
@@ -84,7 +91,7 @@ struct CheckRow: Encodable {
     }
 }
 
-func runCheck(_ cfg: GatewayConfiguration, network: NetworkOptions, json: Bool, verbose: Bool) async throws -> Int32 {
+func runCheck(_ cfg: GatewayConfiguration, network: NetworkOptions, json: Bool, verbose: Bool, strict: Bool = false) async throws -> Int32 {
     let transport = try network.tokenTransport(for: cfg)
     var policy = RefreshPolicy()
     policy.maxConcurrent = network.concurrency
@@ -97,6 +104,7 @@ func runCheck(_ cfg: GatewayConfiguration, network: NetworkOptions, json: Bool, 
 
     var rows: [CheckRow] = []
     var failed = false
+    var warned = false
     for r in cfg.routes {
         var row = CheckRow(id: r.id, endpoint: "\(r.endpointMethod.uppercased()) \(r.endpoint)", backend: r.backendDescription, state: "")
         guard let c = r.credentials else { row.state = TokenState.unprotected.rawValue; rows.append(row); continue }
@@ -108,6 +116,7 @@ func runCheck(_ cfg: GatewayConfiguration, network: NetworkOptions, json: Bool, 
         let at = s.attempts.first.map { $0.started.addingTimeInterval($0.duration) } ?? now
         let state = s.state(at: at, policy: policy)
         if !state.isHealthy { failed = true }
+        if state.isWarning { warned = true }
         row.state = state.rawValue
         row.expiresAt = s.token?.effectiveExpiry
         row.expiresIn = s.token?.effectiveExpiry.map { Int($0.timeIntervalSince(at).rounded(.down)) }
@@ -125,8 +134,8 @@ func runCheck(_ cfg: GatewayConfiguration, network: NetworkOptions, json: Bool, 
     }
 
     if json {
-        struct Doc: Encodable { var file: String; var checkedAt: Date; var ok: Bool; var routes: [CheckRow] }
-        print(jsonString(Doc(file: cfg.file, checkedAt: now, ok: !failed, routes: rows)))
+        struct Doc: Encodable { var file: String; var checkedAt: Date; var ok: Bool; var warnings: Bool; var routes: [CheckRow] }
+        print(jsonString(Doc(file: cfg.file, checkedAt: now, ok: !failed && !(strict && warned), warnings: warned, routes: rows)))
     } else {
         printTable(["ID", "STATE", "ENDPOINT", "BACKEND", "CLIENT", "EXPIRES IN", "LATENCY", "AUTH", "ERROR"], rows.map { r in
             var err = r.error?.summary ?? ""
@@ -135,12 +144,18 @@ func runCheck(_ cfg: GatewayConfiguration, network: NetworkOptions, json: Bool, 
                 if e.error == nil, let b = e.bodyPreview, !b.isEmpty { err += " [body: \(b.prefix(80).replacingOccurrences(of: "\n", with: " "))]" }
             }
             return ["\(r.id)", r.state, r.endpoint, r.backend, r.clientID ?? "-",
-                    r.expiresIn.map { Format.countdown(TimeInterval($0)) } ?? (r.state == TokenState.noExpiry.rawValue ? "never" : "-"),
+                    r.state == TokenState.perCall.rawValue ? "per call"
+                        : r.expiresIn.map { Format.countdown(TimeInterval($0)) } ?? (r.state == TokenState.noExpiry.rawValue ? "never" : "-"),
                     r.latencyMs.map { Format.latency(Double($0) / 1000) } ?? "-", r.authStyle ?? "-",
                     err.replacingOccurrences(of: "\n", with: " ")]
         })
         let counts = Dictionary(grouping: rows, by: \.state).map { "\($0.value.count) \($0.key)" }.sorted()
-        print("\n\(rows.count) backend(s): " + counts.joined(separator: ", ") + (failed ? " — FAILED" : " — OK"))
+        let verdict = failed ? " — FAILED" : warned ? (strict ? " — WARNINGS (--strict)" : " — OK with warnings") : " — OK"
+        print("\n\(rows.count) backend(s): " + counts.joined(separator: ", ") + verdict)
+        if warned {
+            print("per call: the token lives ≤ 10 s, so the gateway fetches a new one for every backend call (it works; "
+                  + "each call pays a token request).")
+        }
     }
-    return failed ? 1 : 0
+    return failed || (strict && warned) ? 1 : 0
 }

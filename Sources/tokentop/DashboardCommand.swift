@@ -160,6 +160,8 @@ func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options:
         thread.start()
     }
     scheduler.cancel()
+    // Fetches in flight end (cancelled) before their transport goes away under them.
+    await manager.stop()
     forwarder.cancel()
     linter.cancel()
     await transport.shutdown()
@@ -280,18 +282,12 @@ struct DashboardCaller: Sendable {
         var token: AccessToken?
         var fetched = false
         if let creds = route.credentials, !creds.isDisabled, let entry = await manager.entryID(forRoute: route.id) {
-            var snap = await manager.snapshot(entry: entry)
-            let usable = snap.map { $0.token != nil && $0.state(at: Date()).isHealthy } ?? false
-            if newToken || !usable {
-                let attempt = await manager.refresh(entry: entry, trigger: .forced)
-                fetched = true
-                snap = await manager.snapshot(entry: entry)
-                if let f = attempt?.failure {
-                    return Self.tokenFailed(spec, draft, "\(f.summary) (client \(creds.clientID), \(creds.tokenURL))")
-                }
-            }
-            guard let t = snap?.token, snap?.state(at: Date()).isHealthy == true else {
-                let why = snap?.lastFailure?.summary ?? "no usable token"
+            // As the gateway picks it: the current token while the 10 s rule allows it, else the
+            // token of a fetch made for this call — even one living ≤ 10 s.
+            let got = await manager.token(forCall: entry, forceNew: newToken)
+            fetched = got.fetched
+            guard let t = got.token else {
+                let why = got.failure?.summary ?? "no usable token"
                 return Self.tokenFailed(spec, draft, "\(why) (client \(creds.clientID), \(creds.tokenURL))")
             }
             token = t
