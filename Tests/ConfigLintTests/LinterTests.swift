@@ -178,7 +178,7 @@ struct LinterTests {
 
     @Test func everyFixtureConfigLintsWithoutErrors() throws {
         let files = try fixtureConfigFiles()
-        #expect(files.count == 7)
+        #expect(files.count == 8)
         for name in files {
             let result = try ConfigLinter.lint(path: fixturePath(name), environment: [:])
             #expect(!result.hasErrors, "\(name): \(result.findings)")

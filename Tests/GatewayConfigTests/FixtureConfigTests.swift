@@ -19,7 +19,7 @@ struct FixtureConfigTests {
 
     @Test func allFixtureConfigsLoad() throws {
         let files = try fixtureConfigFiles()
-        #expect(files.count == 7)
+        #expect(files.count == 8)
         for file in files {
             let config = try load(file)
             #expect(!config.routes.isEmpty, "\(file)")
@@ -113,6 +113,27 @@ struct FixtureConfigTests {
                                                                scopes: ["request"])])
         #expect(c.routes[1].headerModifiers[0].appliesToRequest)
         #expect(c.routes.allSatisfy { !$0.isProtected })
+    }
+
+    /// A public client with no client_secret (a password grant): the gateway starts and serves
+    /// it, so the file loads, with an empty secret and one warning on the block.
+    @Test func publicClientWithoutSecretLoads() throws {
+        let name = "v3-public-client-no-secret.json"
+        let c = try load(name)
+        #expect(c.routes.count == 1)
+        let cc = try #require(c.routes[0].credentials)
+        #expect(cc.clientID == "reporting-cli")
+        #expect(cc.clientSecret == "")
+        #expect(cc.tokenURL == "https://sso.example.com/realms/ops/protocol/openid-connect/token")
+        #expect(cc.scopes == "reports:read")
+        #expect(cc.endpointParams == ["grant_type": ["password"], "username": ["report-bot"], "password": ["example-only"]])
+        #expect(c.routes[0].isProtected && !c.routes[0].isDisabled)
+        let location = objectValue(of: CredentialsNamespace.current.rawValue, in: try fixtureText(name))
+        #expect(c.diagnostics.map(\.description) == [
+            "\(fixturePath(name)):\(location.line):\(location.column): warning: "
+                + #"endpoints[0].backend[0].extra_config["auth/client-credentials"]: "#
+                + #"missing "client_secret": the gateway sends an empty secret (Basic auth "client_id:", then the body without client_secret)"#,
+        ])
     }
 
     @Test(arguments: [
