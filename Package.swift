@@ -66,6 +66,8 @@ let package = Package(
         // One way to run child processes in tests (no inherited sockets, default signal mask).
         .target(name: "TestProcess", path: "Tests/TestProcess"),
         .testTarget(name: "EndToEndTests", dependencies: ["DemoGateway", "TestProcess"]),
+        // The built binary's exit codes and messages for unusable command lines (README "Exit codes").
+        .testTarget(name: "CommandLineTests", dependencies: ["TestProcess"]),
         // Hostile inputs (docs/fuzzing.md): the corpus of broken configs, and the seeded mutator
         // shared by the in-test fuzz run and the long runs of `tokentop-fuzz` (scripts/fuzz.sh).
         .testTarget(name: "HostileConfigTests", dependencies: ["GatewayConfig", "ConfigLint", "TestProcess"], exclude: ["Corpus"]),

@@ -18,7 +18,8 @@ public enum LintRule: String, Sendable, Hashable, CaseIterable, CustomStringConv
     /// A field of the block with a JSON type the gateway's type assertions reject (it panics at
     /// start-up), or a block that is not an object (ignored).
     case credentialsWrongType = "credentials-wrong-type"
-    /// `client_id`, `client_secret` or `token_url` missing from an enabled block.
+    /// `client_id`, `client_secret` or `token_url` missing from an enabled block: the gateway runs
+    /// with an empty value. A warning; an error for `token_url` (every fetch fails).
     case credentialsMissingField = "credentials-missing-field"
     /// `token_url` over plain `http://` to a host that is not loopback.
     case plainHTTPTokenURL = "plain-http-token-url"
@@ -49,13 +50,14 @@ public enum LintRule: String, Sendable, Hashable, CaseIterable, CustomStringConv
 
     /// The severity findings of this rule usually have. A rule may raise it for a worse case
     /// (`credentials-in-endpoint-params` is a note, but a warning when the repeated values differ
-    /// from the block's); the finding's own `severity` is authoritative.
+    /// from the block's; `credentials-missing-field` a warning, but an error for `token_url`);
+    /// the finding's own `severity` is authoritative.
     public var defaultSeverity: Finding.Severity {
         switch self {
-        case .credentialsMisplaced, .scopeInEndpointParams, .credentialsWrongType, .credentialsMissingField,
+        case .credentialsMisplaced, .scopeInEndpointParams, .credentialsWrongType,
              .plainHTTPTokenURL, .invalidHost, .undefinedPlaceholder, .configError:
             .error
-        case .emptyScope, .scopeDoubleSpace, .grantTypeInEndpointParams, .secretInFile,
+        case .emptyScope, .scopeDoubleSpace, .grantTypeInEndpointParams, .secretInFile, .credentialsMissingField,
              .martianAuthorizationOverwritten, .martianSeveralModifiers, .credentialsDisabled, .configWarning:
             .warning
         case .duplicateCredentials, .credentialsInEndpointParams:

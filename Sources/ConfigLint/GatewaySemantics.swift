@@ -1,3 +1,5 @@
+import Foundation
+
 /// Small reproductions of gateway behaviour that the rules need. Each one follows the gateway's
 /// own code (lura `config/config.go`, Go's `net/url` and `golang.org/x/oauth2`), not what would be
 /// "right", because lint predicts what the gateway does.
@@ -104,6 +106,9 @@ enum GatewaySemantics {
 
     /// How a form value goes on the wire: space → `+`, `A–Z a–z 0–9 - _ . ~` as is, any other
     /// byte as `%XX`.
+    /// Standard base64 with padding, as Go's `SetBasicAuth` encodes `id:secret`.
+    static func base64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
+
     static func formEncode(_ s: String) -> String {
         var out = ""
         for c in s.utf8 {

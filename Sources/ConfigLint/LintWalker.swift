@@ -245,13 +245,7 @@ struct LintWalker {
         guard !disabled else { return false }
 
         for key in ["client_id", "client_secret", "token_url"] where field(key) == nil {
-            add(.credentialsMissingField, path: path, at: block.location, routeIDs: ids,
-                message: "the client-credentials block has no \"\(key)\"",
-                gateway: key == "token_url"
-                    ? "Starts, then fails every token fetch (`Post \"\": unsupported protocol scheme`), so every call to this backend fails."
-                    : "Starts, then sends an empty \(key) in every token request; the identity provider rejects it "
-                        + "(`invalid_client`) and every call to this backend fails.",
-                fix: "Add `\"\(key)\"` to the block (it is required by KrakenD's schema).")
+            missingField(key, clientID: clientID, path: path, block: block, routeID: routeID)
         }
 
         if case .some(let scopeValue) = scopes { checkScopes(scopeValue, blockPath: path, block: block, routeID: routeID) }
@@ -275,6 +269,59 @@ struct LintWalker {
             blocksByIdentity[identity, default: []].append((path, block.location, routeID, backendPath))
         }
         return true
+    }
+
+    // MARK: Rule: credentials-missing-field
+
+    /// A field of an enabled block that is absent. The gateway's component reads each field only
+    /// when present, so it starts and runs with "" — this says what it then sends. A missing
+    /// token_url is an error (no token request can succeed: nothing leaves the gateway); a
+    /// missing id or secret is a warning, because some token servers accept it (a public client).
+    /// - clientID: The block's client_id as `string(_:)` read it (`.some(nil)` when absent, nil
+    ///   when of the wrong type), to show the exact Basic header when it is a literal.
+    private mutating func missingField(_ key: String, clientID: (value: String, location: SourceLocation)??,
+                                       path: String, block: JSONValue, routeID: Int) {
+        let gateway: String, fix: String
+        var severity: Finding.Severity?
+        switch key {
+        case "client_secret":
+            // The exact header when the id is a literal (absent = ""); else described.
+            let id: String? = switch clientID {
+            case .some(.some(let v)): TemplateNeutralizer.isTemplated(v.value) ? nil : v.value
+            case .some(.none): ""
+            case .none: nil
+            }
+            let basic: String
+            let retry: String
+            if let id {
+                let escaped = GatewaySemantics.formEncode(id)
+                basic = "`Authorization: Basic \(GatewaySemantics.base64(escaped + ":"))` (base64 of `\(escaped):`, the client_id and an empty secret)"
+                retry = id.isEmpty ? "neither client_id nor client_secret in the form body" : "`client_id=\(escaped)` in the form body and no client_secret field at all"
+            } else {
+                basic = "`Authorization: Basic` with base64 of the client_id, a colon and an empty secret"
+                retry = "client_id in the form body and no client_secret field at all"
+            }
+            gateway = "Starts and sends an empty secret: the first token request carries \(basic); if that attempt fails, "
+                + "the one retry sends \(retry) (Go's client leaves an empty secret out of the body). A public client can "
+                + "work this way; a token server that expects a secret answers `invalid_client`, and every call to this backend fails."
+            fix = "For a confidential client, add the secret without writing it in the file: "
+                + "`\"client_secret\": \"{{ env \"CLIENT_SECRET\" }}\"`. For a public client nothing is missing; "
+                + "`tokentop check` shows whether the token server accepts it without a secret."
+        case "client_id":
+            gateway = "Starts and sends an empty client id: the first token request carries `Authorization: Basic` with base64 of "
+                + "a colon and the secret (an empty id); if that attempt fails, the one retry sends only client_secret in the "
+                + "form body, with no client_id field (Go's client leaves an empty id out). Token servers identify the client "
+                + "by its id: most answer `invalid_client`, and every call to this backend fails."
+            fix = "Add `\"client_id\"` with the id the token server issued for the gateway."
+        default:  // token_url
+            severity = .error
+            gateway = "Starts, but no token request ever leaves the gateway: every fetch POSTs to an empty URL and Go's HTTP "
+                + "client fails before connecting (`Post \"\": unsupported protocol scheme \"\"`), once with Basic auth and "
+                + "once more with the credentials in the body. Every call to this backend fails with that error."
+            fix = "Add `\"token_url\"` with the full URL of the token endpoint, e.g. `\"token_url\": \"https://idp.example.com/oauth2/token\"`."
+        }
+        add(.credentialsMissingField, severity: severity, path: path, at: block.location, routeIDs: [routeID],
+            message: "the client-credentials block has no \"\(key)\"", gateway: gateway, fix: fix)
     }
 
     /// The fix for a `scopes` that isn't a string: the list's items joined with commas when it

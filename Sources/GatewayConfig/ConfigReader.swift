@@ -428,7 +428,8 @@ struct ConfigReader {
     }
 
     /// Reads the block exactly as the gateway's `configGetter` does: it type-asserts every present
-    /// field (a wrong type panics the gateway → error here), even when `is_disabled` is true.
+    /// field (a wrong type panics the gateway → error here), even when `is_disabled` is true, and
+    /// leaves an absent field empty (→ a warning here, see `gatewayField`).
     mutating func readCredentials(_ extra: ObjectView) -> ClientCredentials? {
         guard let (value, key) = namespaced(extra, current: CredentialsNamespace.current.rawValue,
                                             legacy: CredentialsNamespace.legacy.rawValue),
@@ -441,20 +442,26 @@ struct ConfigReader {
             return .some(t)
         }
         let isDisabled = (strict("is_disabled", "boolean") { $0.boolValue } ?? nil) ?? false
-        func requiredField(_ field: String) -> String {
+        // The schema requires these three, but the component reads each one only when present and
+        // runs with "" otherwise — the gateway starts and serves the backend (a public client with
+        // no secret works that way). So a missing one loads as "" with a warning saying what the
+        // gateway sends (lint's credentials-missing-field explains it in full); only a present
+        // value of the wrong type is an error, because the type assertion panics the gateway.
+        func gatewayField(_ field: String, missing: String) -> String {
             switch strict(field, "string", { $0.stringValue }) {
             case .some(.some(let s)): return s
             case .some(.none):
-                if !isDisabled {
-                    error(block.path, block.location, "missing required field \"\(field)\" (required unless \"is_disabled\" is true)")
-                }
+                if !isDisabled { warning(block.path, block.location, "missing \"\(field)\": " + missing) }
                 return ""
             case .none: return ""  // wrong type, already reported
             }
         }
-        let clientID = requiredField("client_id")
-        let clientSecret = requiredField("client_secret")
-        let tokenURL = requiredField("token_url")
+        let clientID = gatewayField("client_id", missing:
+            #"the gateway sends an empty client id (Basic auth ":client_secret", then the body without client_id)"#)
+        let clientSecret = gatewayField("client_secret", missing:
+            #"the gateway sends an empty secret (Basic auth "client_id:", then the body without client_secret)"#)
+        let tokenURL = gatewayField("token_url", missing:
+            #"the gateway posts every token request to an empty URL and each fails (Post "": unsupported protocol scheme "")"#)
         let scopes = strict("scopes", "string") { $0.stringValue } ?? nil
 
         var params: [String: [String]] = [:]

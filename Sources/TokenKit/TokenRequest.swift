@@ -34,6 +34,11 @@ public enum TokenRequestBuilder {
 
     /// The full request for one auth style.
     public static func request(for c: ClientCredentials, style: AuthStyle) throws(TokenFailure) -> HTTPRequestData {
+        // A block without token_url loads as "" (the gateway starts with it); Go's HTTP client
+        // then fails every fetch before connecting. Say it in the gateway's words.
+        if c.tokenURL.isEmpty {
+            throw TokenFailure(kind: .configuration, message: #"Post "": unsupported protocol scheme "" (the block has no token_url)"#)
+        }
         var v = try formValues(for: c)
         var headers = [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")]
         switch style {

@@ -30,7 +30,7 @@ struct CallCommand: AsyncParsableCommand {
     @Option(help: "Method to send instead of the backend's.")
     var method: String?
 
-    @Option(help: "Which of the endpoint's backends to call (0-based; default 0).")
+    @Option(parsing: .unconditional, help: "Which of the endpoint's backends to call (0-based; default 0).")
     var backend: Int?
 
     @Option(help: ArgumentHelp("Host to call: a URL (overrides the config; needed for sd: dns), or the 0-based index of one of the backend's hosts.",
@@ -47,7 +47,8 @@ struct CallCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Request body for POST, PUT or PATCH: the text itself, @FILE to read a file, @- for stdin.", valueName: "@FILE|TEXT"))
     var data: String?
 
-    @Option(help: "Seconds to wait for the token, and again for the backend.")
+    // .unconditional: `--timeout -1` is a value to reject with a reason, not a missing value.
+    @Option(parsing: .unconditional, help: "Seconds to wait for the token, and again for the backend.")
     var timeout: Double = 10
 
     @Option(name: .customLong("ca-file"), help: ArgumentHelp(
@@ -57,6 +58,11 @@ struct CallCommand: AsyncParsableCommand {
     @Flag(help: "One JSON record on stdout (body preview included, token masked) instead of the body.")
     var json = false
 
+    func validate() throws {
+        if let problem = timeoutProblem(timeout) { throw ValidationError(problem) }
+        if let backend, backend < 0 { throw ValidationError("--backend must be 0 or more (got \(backend))") }
+    }
+
     func run() async throws {
         // `-c FILE ENDPOINT` puts ENDPOINT in the config positional; move it where it belongs.
         var config = self.config
@@ -65,10 +71,9 @@ struct CallCommand: AsyncParsableCommand {
             endpoint = moved
             config.configArgument = nil
         }
-        do { _ = try config.path() } catch { usageError("\(error)") }
-        guard let endpoint, !endpoint.isEmpty else { usageError("no ENDPOINT given: pass an endpoint path or a route id (see `tokentop list`)") }
-        guard timeout > 0, timeout <= 600 else { usageError("--timeout must be between 0 and 600 seconds") }
-        if let caFile { do { _ = try AHCTransport.loadCertificates(caFile) } catch { usageError("--ca-file: \(error)") } }
+        do { _ = try config.path() } catch { throw usage(error.message) }
+        guard let endpoint, !endpoint.isEmpty else { throw usage("no ENDPOINT given: pass an endpoint path or a route id (see `tokentop list`)") }
+        if let caFile { do { _ = try AHCTransport.loadCertificates(caFile) } catch { throw usage("--ca-file: \(error)") } }
         let cfg = try config.load()
 
         let route = try pickRoute(cfg.routes, endpoint)
@@ -86,7 +91,7 @@ struct CallCommand: AsyncParsableCommand {
                 stderr(lines.joined(separator: "\n"))
                 throw ExitCode(2)
             default:
-                usageError("\(error)")
+                throw usage("\(error)")
             }
         }
 
@@ -117,7 +122,7 @@ struct CallCommand: AsyncParsableCommand {
                 await shutdown()
                 throw ExitCode(1)
             }
-            do { plan = try BackendCallBuilder.plan(route: route, options: options, token: token) } catch { await shutdown(); usageError("\(error)") }
+            do { plan = try BackendCallBuilder.plan(route: route, options: options, token: token) } catch { await shutdown(); throw usage("\(error)") }
             tokenLine = "\(token.tokenType) \(token.masked)"
                 + (attempt.map { " (client \(creds.clientID), fetched in \(Format.latency($0.duration)))" } ?? "")
         }
@@ -140,10 +145,10 @@ struct CallCommand: AsyncParsableCommand {
     /// `METHOD ` prefix narrows by the endpoint's method.
     func pickRoute(_ routes: [Route], _ query: String) throws -> Route {
         if query.allSatisfy(\.isNumber), let id = Int(query) {
-            guard let r = routes.first(where: { $0.id == id }) else { usageError("no route with id \(id) (see `tokentop list`)") }
+            guard let r = routes.first(where: { $0.id == id }) else { throw usage("no route with id \(id) (see `tokentop list`)") }
             // A route id names one backend already; a different --backend is a contradiction.
             if let backend, backend != r.backendIndex {
-                usageError("route \(id) is backend \(r.backendIndex) of \(r.endpoint), not backend \(backend)")
+                throw usage("route \(id) is backend \(r.backendIndex) of \(r.endpoint), not backend \(backend)")
             }
             return r
         }
@@ -161,7 +166,7 @@ struct CallCommand: AsyncParsableCommand {
         if matched.isEmpty { matched = endpoints(candidates.filter { $0.endpoint.hasPrefix(path) }) }
         if matched.isEmpty { matched = endpoints(candidates.filter { $0.endpoint.lowercased().contains(path.lowercased()) }) }
         guard !matched.isEmpty else {
-            usageError("no endpoint matches \(query) (see `tokentop list \(config.configArgument ?? config.configOption ?? "CONFIG")`)")
+            throw usage("no endpoint matches \(query) (see `tokentop list \(config.configArgument ?? config.configOption ?? "CONFIG")`)")
         }
         guard matched.count == 1 else {
             var lines = ["tokentop call: \(query) matches \(matched.count) endpoints; name one exactly:"]
@@ -188,11 +193,11 @@ struct CallCommand: AsyncParsableCommand {
             if host.allSatisfy(\.isNumber), let i = Int(host) { o.hostIndex = i } else { o.hostOverride = host }
         }
         for p in params {
-            guard let eq = p.firstIndex(of: "=") else { usageError("--param \(p): want name=value") }
+            guard let eq = p.firstIndex(of: "=") else { throw usage("--param \(p): want name=value") }
             o.params[String(p[..<eq])] = String(p[p.index(after: eq)...])
         }
         for h in headers {
-            guard let colon = h.firstIndex(of: ":") else { usageError("--header \(h): want 'Name: value'") }
+            guard let colon = h.firstIndex(of: ":") else { throw usage("--header \(h): want 'Name: value'") }
             let name = h[..<colon].trimmingCharacters(in: .whitespaces)
             let value = h[h.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             o.extraHeaders.append(HTTPHeader(name, value))
@@ -202,7 +207,7 @@ struct CallCommand: AsyncParsableCommand {
                 o.body = Array(FileHandle.standardInput.readDataToEndOfFile())
             } else if data.hasPrefix("@") {
                 let file = String(data.dropFirst())
-                guard let bytes = FileManager.default.contents(atPath: file) else { usageError("--data: cannot read \(file)") }
+                guard let bytes = FileManager.default.contents(atPath: file) else { throw usage("--data: cannot read \(file)") }
                 o.body = Array(bytes)
             } else {
                 o.body = Array(data.utf8)
@@ -286,10 +291,8 @@ struct CallCommand: AsyncParsableCommand {
         }
     }
 
-    func usageError(_ message: String) -> Never {
-        stderr("tokentop call: \(message)")
-        Foundation.exit(2)
-    }
+    /// A command line `call` cannot use: `main` prints `tokentop call: message` and exits 2.
+    func usage(_ message: String) -> UsageError { UsageError(command: "call", message: message) }
 }
 
 /// The `--json` record: one object, token and credentials masked.

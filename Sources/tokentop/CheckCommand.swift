@@ -28,9 +28,12 @@ struct CheckCommand: AsyncParsableCommand {
 }
 
 struct NetworkOptions: ParsableArguments {
-    @Option(help: "Seconds to wait for each token request (the gateway itself has no limit).")
+    // .unconditional: a value starting with `-` (`--timeout -1`) is taken as the value and then
+    // refused by `validate` with a reason; by default the parser reads it as an option and says
+    // "Missing value".
+    @Option(parsing: .unconditional, help: "Seconds to wait for each token request (the gateway itself has no limit).")
     var timeout: Double = 10
-    @Option(help: "Token fetches in flight at once.")
+    @Option(parsing: .unconditional, help: "Token fetches in flight at once.")
     var concurrency: Int = 16
     @Option(name: .customLong("ca-file"), help: ArgumentHelp(
         "Also trust the CA certificates in this PEM file (an internal CA of token servers and backends).",
@@ -38,8 +41,10 @@ struct NetworkOptions: ParsableArguments {
     var caFile: String?
 
     func validate() throws {
-        guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds") }
-        guard concurrency >= 1, concurrency <= 1024 else { throw ValidationError("--concurrency must be between 1 and 1024") }
+        if let problem = timeoutProblem(timeout) { throw ValidationError(problem) }
+        guard concurrency >= 1, concurrency <= 1024 else {
+            throw ValidationError("--concurrency must be between 1 and 1024 (got \(concurrency))")
+        }
         if let caFile { do { _ = try AHCTransport.loadCertificates(caFile) } catch { throw ValidationError("--ca-file: \(error)") } }
     }
     var duration: Duration { .milliseconds(Int64(timeout * 1000)) }

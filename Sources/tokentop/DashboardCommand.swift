@@ -350,10 +350,10 @@ struct FileLog: LogHandler {
     static func make(path: String) throws -> Logger {
         if !FileManager.default.fileExists(atPath: path) {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw ValidationError("cannot create log file \(path)")
+                throw UsageError(message: "--log-file: cannot create \(path)")
             }
         }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot open log file \(path)") }
+        guard let h = FileHandle(forWritingAtPath: path) else { throw UsageError(message: "--log-file: cannot open \(path) for writing") }
         h.seekToEndOfFile()
         let handler = FileLog(handle: h)
         return Logger(label: "tokentop") { _ in handler }

@@ -14,12 +14,16 @@ struct ConfigOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print details (warnings, the full error text).")
     var verbose = false
 
-    func path() throws -> String {
+    /// The config file. Checked when the command runs, not in `validate`: argument-parser runs
+    /// `validate` before it reports an unknown option, so `check --bogus` would say "no config
+    /// file" instead of naming `--bogus`; and `call -c FILE ENDPOINT` parses ENDPOINT as the
+    /// config argument, which `call` sorts out itself.
+    func path() throws(UsageError) -> String {
         switch (configOption, configArgument) {
-        case let (a?, b?) where a != b: throw ValidationError("two different config files given: \(a) and \(b)")
+        case let (a?, b?) where a != b: throw UsageError(message: "two different config files given: \(a) and \(b)")
         case let (a?, _): return a
         case let (nil, b?): return b
-        default: throw ValidationError("no config file: pass it as an argument or with -c FILE")
+        default: throw UsageError(message: "no config file: pass it as an argument or with -c FILE")
         }
     }
 
@@ -41,6 +45,28 @@ struct ConfigOptions: ParsableArguments {
             throw ExitCode(2)
         }
     }
+}
+
+/// A command line that parsed but cannot be used (no config file, an unknown endpoint for
+/// `call`, a bad `--param`…), found while a command runs. `TokenTop.main` prints `description`
+/// and the command's usage line on stderr and exits 2, like the usage errors argument-parser
+/// finds itself (whose 64, EX_USAGE, it maps to 2).
+struct UsageError: Error, CustomStringConvertible {
+    /// The subcommand, for the `tokentop call:` prefix; nil for `tokentop:`.
+    var command: String?
+    var message: String
+    init(command: String? = nil, message: String) { self.command = command; self.message = message }
+    var description: String { "tokentop\(command.map { " \($0)" } ?? ""): \(message)" }
+}
+
+/// Why a `--timeout` value is unusable, or nil. NaN fails both comparisons, so it is refused too.
+func timeoutProblem(_ seconds: Double) -> String? {
+    seconds > 0 && seconds <= 600 ? nil : "--timeout must be more than 0 and at most 600 seconds (got \(shownNumber(seconds)))"
+}
+
+/// `-1` rather than `-1.0` in messages: the number as the user most likely typed it.
+func shownNumber(_ d: Double) -> String {
+    d.isFinite && d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
 }
 
 /// Said on stderr whenever a config with `allow_insecure_connections: true` is loaded: tokentop

@@ -151,7 +151,7 @@ struct LinterTests {
         #expect(result.with(.configWarning).isEmpty)
     }
 
-    // MARK: Reference configs
+    // MARK: Fixture configs (Tests/Fixtures/configs)
 
     /// The dashboard hands lint the configuration it already loaded (to avoid a second parse
     /// tree): the findings must be exactly those of a lint that loads the file itself.
@@ -163,8 +163,7 @@ struct LinterTests {
         let duplicate = dir.appendingPathComponent("dup.json")
         try Data(service(backend: backend(extra: credentials(#""client_id": "a", "client_secret": "b", "token_url": "https://i/t""#))).replacingOccurrences(of: "\"version\": 3", with: "\"version\": 3, \"version\": 3").utf8)
             .write(to: duplicate)
-        let files = try FileManager.default.contentsOfDirectory(atPath: referenceConfigs.path).filter { $0.hasSuffix(".json") }.sorted()
-            .map { referenceConfigs.appendingPathComponent($0).path } + [duplicate.path]
+        let files = try fixtureConfigFiles().map(fixturePath) + [duplicate.path]
         var total = 0, fromLoader = 0
         for path in files {
             let loaded = try ConfigLoader.load(path: path, environment: ["SECRET": "x"])
@@ -177,11 +176,11 @@ struct LinterTests {
         #expect(total > 0 && fromLoader > 0, "findings \(total), from the loader \(fromLoader)")
     }
 
-    @Test func everyReferenceConfigLintsWithoutCrashing() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: referenceConfigs.path).filter { $0.hasSuffix(".json") }.sorted()
-        #expect(files.count == 7)
+    @Test func everyFixtureConfigLintsWithoutErrors() throws {
+        let files = try fixtureConfigFiles()
+        #expect(files.count == 8)
         for name in files {
-            let result = try ConfigLinter.lint(path: referenceConfigs.appendingPathComponent(name).path, environment: [:])
+            let result = try ConfigLinter.lint(path: fixturePath(name), environment: [:])
             #expect(!result.hasErrors, "\(name): \(result.findings)")
             #expect(result.configuration != nil, "\(name)")
             let ids = Set(result.configuration?.routes.map(\.id) ?? [])
@@ -197,26 +196,39 @@ struct LinterTests {
         }
     }
 
-    @Test func auth0DocsFragment() throws {
-        let result = try ConfigLinter.lint(path: referenceConfigs.appendingPathComponent("14_fragment_v3_docs_auth0-client-credentials-martian_endpoint.json").path,
-                                           environment: [:])
+    @Test(arguments: [("fragment-v3-auth0-style-endpoint.json", CredentialsNamespace.current.rawValue),
+                      ("fragment-v2-auth0-style-endpoint.json", CredentialsNamespace.legacy.rawValue)])
+    func auth0StyleFragment(name: String, namespace: String) throws {
+        let text = try fixtureText(name)
+        let result = try ConfigLinter.lint(path: fixturePath(name), environment: [:])
         #expect(result.isFragment)
         #expect(result.codes == ["empty-scope", "secret-in-file", "credentials-in-endpoint-params", "secret-in-file"])
-        #expect(result.findings.map(\.location) == [SourceLocation(line: 6, column: 40), SourceLocation(line: 8, column: 34),
-                                                    SourceLocation(line: 11, column: 21), SourceLocation(line: 12, column: 39)])
+        // No scopes: reported at the block itself (its `{`); then the secret, the repeated
+        // client_id key, the repeated secret.
+        let key = position(of: "\"\(namespace)\": {", in: text)
+        #expect(result.findings.map(\.location) == [
+            SourceLocation(line: key.line, column: key.column + namespace.count + 4),
+            position(of: #""EXAMPLE-CLIENT-SECRET""#, in: text),
+            position(of: #""client_id""#, in: text, occurrence: 2),
+            position(of: #""EXAMPLE-CLIENT-SECRET""#, in: text, occurrence: 2),
+        ])
+        #expect(result.findings.map(\.path) == [
+            #"backend[0].extra_config["\#(namespace)"].scopes"#,
+            #"backend[0].extra_config["\#(namespace)"].client_secret"#,
+            #"backend[0].extra_config["\#(namespace)"].endpoint_params.client_id"#,
+            #"backend[0].extra_config["\#(namespace)"].endpoint_params.client_secret[0]"#,
+        ])
         #expect(result.findings.allSatisfy { $0.routeIDs == [0] })
         #expect(result.summary == "0 errors, 3 warnings, 1 note")
     }
 
-    @Test func disabledBrewFormulaConfig() throws {
-        let result = try ConfigLinter.lint(path: referenceConfigs.appendingPathComponent("02_v2_linuxbrew-formula-test_oauth2-disabled.json").path,
-                                           environment: [:])
+    @Test func disabledCredentialsConfig() throws {
+        let result = try ConfigLinter.lint(path: fixturePath("v2-inventory-disabled-dns.json"), environment: [:])
         #expect(result.codes == ["credentials-disabled"])
     }
 
     @Test func basicAuthMartianOnAnUnprotectedBackendIsFine() throws {
-        let result = try ConfigLinter.lint(path: referenceConfigs.appendingPathComponent("09_v3_examples_basic-auth-martian_krakend.json").path,
-                                           environment: [:])
+        let result = try ConfigLinter.lint(path: fixturePath("v3-billing-basic-auth-martian.json"), environment: [:])
         #expect(result.findings.isEmpty)
     }
 }

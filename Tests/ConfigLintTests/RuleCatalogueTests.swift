@@ -42,8 +42,9 @@ let ruleCases: [RuleCase] = [
              trigger: service(backend: backend(extra: credentials(#""client_id": "gw", "client_secret": "{{ env "S" }}", "token_url": "https://idp/t", "scopes": ["a", "b"]"#))),
              path: blockPath + ".scopes", at: #"["a", "b"]"#,
              clean: service(backend: backend(extra: credentials(#""client_id": "gw", "client_secret": "{{ env "S" }}", "token_url": "https://idp/t", "scopes": "a,b""#)))),
-    RuleCase(rule: .credentialsMissingField, severity: .error,
-             trigger: service(backend: backend(extra: credentials(#""client_id": "gw", "client_secret": "{{ env "S" }}", "scopes": "a""#))),
+    // A missing client_secret is the warning case (a public client); token_url is raised to an error.
+    RuleCase(rule: .credentialsMissingField, severity: .warning,
+             trigger: service(backend: backend(extra: credentials(#""client_id": "gw", "token_url": "https://idp/t", "scopes": "a""#))),
              path: blockPath, at: #"{"client_id""#,
              clean: service(backend: backend(extra: credentials(#""client_id": "gw", "client_secret": "{{ env "S" }}", "token_url": "https://idp/t", "scopes": "a""#)))),
     RuleCase(rule: .plainHTTPTokenURL, severity: .error,

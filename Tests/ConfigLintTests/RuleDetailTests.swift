@@ -155,9 +155,62 @@ struct RuleDetailTests {
         let text = service(backend: backend(extra: credentials(#""scopes": "a""#)))
         let result = try #require(lint(text))
         #expect(result.codes == ["credentials-missing-field", "credentials-missing-field", "credentials-missing-field"])
-        #expect(result.findings.map(\.message) == [#"the client-credentials block has no "client_id""#,
-                                                   #"the client-credentials block has no "client_secret""#,
-                                                   #"the client-credentials block has no "token_url""#])
+        // Same spot: the error first. An empty id or secret may be accepted (a public client); an
+        // empty token_url never is.
+        #expect(result.findings.map(\.message) == [#"the client-credentials block has no "token_url""#,
+                                                   #"the client-credentials block has no "client_id""#,
+                                                   #"the client-credentials block has no "client_secret""#])
+        #expect(result.findings.map(\.severity) == [.error, .warning, .warning])
+        #expect(result.findings.allSatisfy { $0.location == position(of: #"{"scopes""#, in: text) && $0.path == blockPath })
+        // With no client_id either, the Basic header is base64 of ":" and the retry carries nothing.
+        let secret = try #require(result.findings.first { $0.message.hasSuffix(#""client_secret""#) })
+        #expect(secret.gatewayBehaviour.contains("`Authorization: Basic Og==` (base64 of `:`, the client_id and an empty secret)"))
+        #expect(secret.gatewayBehaviour.contains("the one retry sends neither client_id nor client_secret in the form body"))
+        #expect(result.configuration != nil, "the file loads: the gateway starts with it")
+    }
+
+    /// What the gateway sends without a client_secret, with the real client_id (form-encoded
+    /// before base64, as Go's SetBasicAuth gets it from the oauth2 package).
+    @Test func missingSecretSaysTheExactBasicHeaderAndRetryBody() throws {
+        let text = service(backend: backend(extra: credentials(#""client_id": "my app", "token_url": "https://idp/t", "scopes": "a""#)))
+        let f = try #require(lint(text)?.with(.credentialsMissingField).first)
+        #expect(f.severity == .warning)
+        // base64("my+app:") = bXkrYXBwOg==
+        #expect(f.gatewayBehaviour.contains("`Authorization: Basic bXkrYXBwOg==` (base64 of `my+app:`, the client_id and an empty secret)"))
+        #expect(f.gatewayBehaviour.contains("the one retry sends `client_id=my+app` in the form body and no client_secret field at all"))
+
+        // A templated id is not known: the header is described, not made up.
+        let templated = service(backend: backend(extra: credentials(#""client_id": "{{ env "ID" }}", "token_url": "https://idp/t", "scopes": "a""#)))
+        let g = try #require(lint(templated)?.with(.credentialsMissingField).first)
+        #expect(g.gatewayBehaviour.contains("`Authorization: Basic` with base64 of the client_id, a colon and an empty secret"))
+    }
+
+    @Test func missingTokenURLIsAnErrorNamingGosError() throws {
+        let text = service(backend: backend(extra: credentials(#""client_id": "gw", "client_secret": "{{ env "S" }}", "scopes": "a""#)))
+        let result = try #require(lint(text))
+        let f = try #require(result.with(.credentialsMissingField).first)
+        #expect(result.findings.count == 1)
+        #expect(f.severity == .error && result.hasErrors)
+        #expect(f.gatewayBehaviour.contains(#"`Post "": unsupported protocol scheme ""`"#))
+    }
+
+    /// The public-client fixture: warnings only (lint exits 0), with file:line:column.
+    @Test func publicClientFixture() throws {
+        let name = "v3-public-client-no-secret.json"
+        let text = try fixtureText(name)
+        let path = fixturePath(name)
+        let result = try ConfigLinter.lint(path: path, environment: [:])
+        #expect(result.codes == ["credentials-missing-field", "grant-type-in-endpoint-params"])
+        #expect(!result.hasErrors)
+        let f = try #require(result.findings.first)
+        let key = position(of: #""auth/client-credentials": {"#, in: text)
+        let block = "\(key.line):\(key.column + #""auth/client-credentials": "#.count)"
+        #expect(f.description == "\(path):\(block): warning [credentials-missing-field] "
+            + #"endpoints[0].backend[0].extra_config["auth/client-credentials"]: the client-credentials block has no "client_secret""#)
+        // base64("reporting-cli:") = cmVwb3J0aW5nLWNsaTo=
+        #expect(f.gatewayBehaviour.contains("`Authorization: Basic cmVwb3J0aW5nLWNsaTo=`"))
+        #expect(f.gatewayBehaviour.contains("`client_id=reporting-cli` in the form body and no client_secret field at all"))
+        #expect(result.configuration?.routes.first?.credentials?.clientSecret == "")
     }
 
     // MARK: plain-http-token-url

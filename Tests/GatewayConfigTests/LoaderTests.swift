@@ -394,15 +394,39 @@ struct LoaderCredentialsTests {
         #expect(d.message == "expected object, found array")
     }
 
-    @Test func missingRequiredFields() throws {
+    /// The gateway's component reads client_id, client_secret and token_url only when present and
+    /// runs with an empty string otherwise (a public client with no secret works that way): a
+    /// missing field loads as "" with a warning saying what the gateway sends, never an error.
+    @Test func missingFieldsLoadAsEmptyStringsWithAWarning() throws {
         let text = backend(#"{"client_id": "id"}"#)
-        let errors = try #require(loadFailure(text)).errors
-        #expect(errors.map(\.message) == [
-            #"missing required field "client_secret" (required unless "is_disabled" is true)"#,
-            #"missing required field "token_url" (required unless "is_disabled" is true)"#,
+        let c = try #require(loadConfig(text))
+        let cc = try #require(c.routes.first?.credentials)
+        #expect(cc.clientID == "id")
+        #expect(cc.clientSecret.isEmpty && cc.tokenURL.isEmpty)
+        #expect(c.routes[0].isProtected && !c.routes[0].isDisabled)
+        #expect(c.diagnostics.map(\.severity) == [.warning, .warning])
+        #expect(c.diagnostics.map(\.message) == [
+            #"missing "client_secret": the gateway sends an empty secret (Basic auth "client_id:", then the body without client_secret)"#,
+            #"missing "token_url": the gateway posts every token request to an empty URL and each fails (Post "": unsupported protocol scheme "")"#,
         ])
-        #expect(errors.allSatisfy { $0.path == ccPath })
-        #expect(errors.allSatisfy { $0.location == position(of: #"{"client_id": "id"}"#, in: text) })
+        #expect(c.diagnostics.allSatisfy { $0.path == ccPath })
+        #expect(c.diagnostics.allSatisfy { $0.location == position(of: #"{"client_id": "id"}"#, in: text) })
+
+        let noID = try #require(loadConfig(backend(#"{"client_secret": "s", "token_url": "https://t"}"#)))
+        #expect(noID.routes[0].credentials?.clientID == "")
+        #expect(noID.diagnostics.map(\.message) == [
+            #"missing "client_id": the gateway sends an empty client id (Basic auth ":client_secret", then the body without client_id)"#,
+        ])
+    }
+
+    /// A field that is present with the wrong type still refuses the file: the gateway's type
+    /// assertion panics on it. Only absence is harmless.
+    @Test func presentFieldsOfTheWrongTypeAreStillErrors() throws {
+        let text = backend(#"{"client_id": "id", "client_secret": 42}"#)
+        let e = try #require(loadFailure(text))
+        #expect(e.errors.map(\.path) == [ccPath + ".client_secret"])
+        #expect(e.errors.map(\.message) == ["expected string, found number"])
+        #expect(e.errors.map(\.location) == [position(of: "42", in: text)])
     }
 
     @Test func disabledBlocksNeedNoFieldsButTypesStillCount() throws {

@@ -68,8 +68,19 @@ func config(backend: String, endpointExtra: String? = nil, rootExtra: String = "
     """
 }
 
-/// `<repo>/../shared/reference/configs`, found from this file (the repo root is three levels up;
-/// symlinks are resolved so a private test package linking these sources still finds it).
-let referenceConfigs: URL = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/reference/configs")
+/// `Tests/Fixtures/configs` (see its README.md), found from this file: the suite reads nothing
+/// outside the repository, because a user's clone has nothing beside it. Symlinks are resolved
+/// so a private test package linking these sources still finds the folder.
+let fixtureConfigs: URL = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/configs")
+
+/// Every fixture config, sorted by name.
+func fixtureConfigFiles() throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: fixtureConfigs.path).filter { $0.hasSuffix(".json") }.sorted()
+}
+
+/// The path of one fixture config.
+func fixturePath(_ name: String) -> String { fixtureConfigs.appendingPathComponent(name).path }
+
+/// The text of one fixture config, for positions computed independently of the parser.
+func fixtureText(_ name: String) throws -> String { try String(contentsOfFile: fixturePath(name), encoding: .utf8) }

@@ -76,6 +76,25 @@ private func creds(id: String = "client", secret: String = "secret", scopes: Str
         let r = try TokenRequestBuilder.request(for: creds(secret: ""), style: .body)
         #expect(r.bodyString == "client_id=client&grant_type=client_credentials&scope=")
     }
+    /// A block without client_secret loads with "" (as on the gateway): Basic carries `client:`.
+    @Test func emptySecretInBasicIsTheIdAndAColon() throws {
+        let r = try TokenRequestBuilder.request(for: creds(secret: ""), style: .basic)
+        #expect(r.headers.first { $0.name == "Authorization" }?.value == "Basic Y2xpZW50Og==")  // base64("client:")
+    }
+    /// A block without token_url loads with "": Go's client fails before connecting, with this
+    /// error, and nothing is sent (the transport's bare "invalid URL: " said nothing useful).
+    @Test func emptyTokenURLFailsBeforeSendingLikeTheGateway() {
+        let c = ClientCredentials(clientID: "client", clientSecret: "secret", tokenURL: "", scopes: nil, endpointParams: [:])
+        for style in [AuthStyle.basic, .body] {
+            do {
+                _ = try TokenRequestBuilder.request(for: c, style: style)
+                Issue.record("built a request to an empty URL")
+            } catch {
+                #expect(error.kind == .configuration)
+                #expect(error.message == #"Post "": unsupported protocol scheme "" (the block has no token_url)"#)
+            }
+        }
+    }
 }
 
 @Suite struct TokenResponseTests {
