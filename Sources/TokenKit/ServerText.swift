@@ -69,9 +69,29 @@ public struct SecretMasker: Sendable {
             // The same credentials base64-encoded without the form encoding (servers that echo
             // what they decoded, or clients that never encoded).
             n.append(Data("\(clientID):\(clientSecret)".utf8).base64EncodedString())
+            // As a JSON string inside an echoed body: `/` may come as `\/`, and Go escapes
+            // `& < >` as `\u0026 \u003c \u003e`.
+            n.append(Self.jsonEscaped(clientSecret, goStyle: false))
+            n.append(Self.jsonEscaped(clientSecret, goStyle: true))
         }
         // Longest first, so a spelling that contains another is masked whole.
         needles = Array(Set(n)).sorted { $0.count > $1.count }
+    }
+
+    static func jsonEscaped(_ s: String, goStyle: Bool) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "/" where !goStyle: out += "\\/"
+            case "&" where goStyle: out += "\\u0026"
+            case "<" where goStyle: out += "\\u003c"
+            case ">" where goStyle: out += "\\u003e"
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out
     }
 
     public func mask(_ s: String) -> String {

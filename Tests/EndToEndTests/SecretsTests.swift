@@ -188,6 +188,21 @@ import Testing
         try tmux.start("\(bin) \(configPath) --timeout 5 --log-file \(logPath); echo \"exit=$?\"", width: 160, height: 50, env: env)
         var screens: [Output] = []
         func snap(_ what: String) throws { screens.append(Output(what: "dashboard: \(what)", text: try tmux.capture())) }
+        /// Sends a scrolling key and snaps the frame drawn for it: waits until the pane's
+        /// "first–last of total" moved (or reached the end for `toEnd`), never a fixed time — a
+        /// capture before the redraw would check the old frame twice and pass blind. A pane whose
+        /// lines all fit has no range and nothing to scroll: the key cannot change it.
+        func scrollAndSnap(_ key: String, _ what: String, toEnd: Bool) async throws {
+            let before = Self.scrollRange(in: try tmux.capture())
+            try tmux.send(keys: key)
+            if let before, before.last < before.total {
+                try await tmux.waitFor(what) { screen in
+                    guard let r = Self.scrollRange(in: screen) else { return false }
+                    return toEnd ? r.last == r.total : r.first > before.first
+                }
+            }
+            try snap(what)
+        }
         try await tmux.waitFor("tokens fetched") { $0.contains("/secret/basic") && $0.contains("valid") && $0.contains("failed") }
         try snap("table")
         for row in 0..<4 {
@@ -195,12 +210,8 @@ import Testing
             // The content, not just the title bar: a capture can land mid-frame.
             try await tmux.waitFor("detail of row \(row)") { $0.contains("Details ·") && $0.contains("Credential") }
             try snap("detail of row \(row)")
-            try tmux.send(keys: "PageDown")
-            try await Task.sleep(for: .milliseconds(200))
-            try snap("detail of row \(row), page 2")
-            try tmux.send(keys: "G")
-            try await Task.sleep(for: .milliseconds(200))
-            try snap("detail of row \(row), end")
+            try await scrollAndSnap("PageDown", "detail of row \(row), page 2", toEnd: false)
+            try await scrollAndSnap("G", "detail of row \(row), end", toEnd: true)
             try tmux.send(keys: "Escape")
             try await tmux.waitFor("the table again") { !$0.contains("Details ·") }
             try tmux.send(keys: "Down")
@@ -208,9 +219,7 @@ import Testing
         try tmux.send(keys: "?")
         try await tmux.waitFor(text: "this help")
         try snap("help")
-        try tmux.send(keys: "PageDown")
-        try await Task.sleep(for: .milliseconds(200))
-        try snap("help, page 2")
+        try await scrollAndSnap("PageDown", "help, page 2", toEnd: false)
         try tmux.send(keys: "Escape")
         try tmux.send(keys: "e")
         try await tmux.waitFor("the event log") { $0.contains("TRIGGER") }
@@ -253,5 +262,11 @@ import Testing
         assertNoLeaks(screens + [Output(what: "--log-file", text: log)], tokens: allTokens)
         // And the commands' outputs again, now that the dashboard's token is known too.
         assertNoLeaks(outputs, tokens: allTokens)
+    }
+
+    /// The "12–40 of 75" of a scrolled pane's title bar, if any.
+    static func scrollRange(in screen: String) -> (first: Int, last: Int, total: Int)? {
+        guard let m = screen.firstMatch(of: /(\d+)–(\d+) of (\d+)/), let a = Int(m.1), let b = Int(m.2), let c = Int(m.3) else { return nil }
+        return (a, b, c)
     }
 }

@@ -6,11 +6,11 @@ import Testing
 /// histories per run, each checked after every step. A failing history prints its seed and the
 /// command that replays it alone.
 ///
-/// `TOKENTOP_SIM_HISTORIES` (default 1,500) and `TOKENTOP_SIM_SEED` (the first seed, default
+/// `TOKENTOP_SIM_HISTORIES` (default 2,000) and `TOKENTOP_SIM_SEED` (the first seed, default
 /// fixed so every run of the suite checks the same histories; `scripts/simulate.sh` varies it).
 @Suite struct SimulationTests {
     static let env = ProcessInfo.processInfo.environment
-    static let histories = env["TOKENTOP_SIM_HISTORIES"].flatMap(Int.init) ?? 1_500
+    static let histories = env["TOKENTOP_SIM_HISTORIES"].flatMap(Int.init) ?? 2_000
     static let firstSeed = env["TOKENTOP_SIM_SEED"].flatMap(UInt64.init) ?? 20_261_203
 
     @Test func seededHistoriesKeepEveryInvariant() async {

@@ -38,14 +38,14 @@ struct Simulator {
     /// Successful attempts per entry with their start times (filled by `run()`).
     var successes: [Int: [Date]] = [:]
 
-    init(seed: UInt64, minutes: ClosedRange<Int> = 10...40) {
+    init(seed: UInt64, minutes: ClosedRange<Int> = 5...30) {
         self.seed = seed
         rng = SimRandom(seed: seed)
         duration = TimeInterval(rng.int(minutes) * 60)
         policy.maxConcurrent = rng.int(1...4)
         policy.historyLimit = 3
         policy.eventLogLimit = 1_000_000
-        let rows = rng.int(1...5)
+        let rows = rng.int(1...4)
         for i in 0..<rows {
             var c = ClientCredentials(clientID: "client-\(i)", clientSecret: "secret-\(i)-\(rng.int(1000...9999))",
                                       tokenURL: "http://127.0.0.1:9/token\(i % 2)", scopes: "a",
@@ -171,7 +171,7 @@ struct Simulator {
                     if opsSettled { return true }
                 }
                 spins += 1
-                if spins > 50 { try? await Task.sleep(for: .microseconds(50)) } else { await Task.yield() }
+                if spins > 2_000 { try? await Task.sleep(for: .microseconds(100)) } else { await Task.yield() }
             }
             return false
         }
