@@ -273,7 +273,8 @@ struct CallCommand: AsyncParsableCommand {
         }
         for n in result.notes { out.append("note    \(n)") }
         out.append(result.isSuccess ? "result  OK: \(result.summary)" : "result  FAILED: \(result.summary)")
-        stderr(out.joined(separator: "\n"))
+        // Reason phrases, header values and notes quote the backend: made safe, one line each.
+        stderr(out.map(ServerText.line).joined(separator: "\n"))
     }
 
     /// Raw bytes when stdout is a file or a pipe (what `curl` does); on a terminal, the readable
@@ -282,7 +283,8 @@ struct CallCommand: AsyncParsableCommand {
         guard !result.body.isEmpty else { return }
         if isatty(STDOUT_FILENO) != 0 {
             let p = result.preview(maxCharacters: result.bodyLimit * 4)
-            var text = p.text
+            // A terminal gets no escape sequence from a backend (curl prints them; we don't).
+            var text = ServerText.text(p.text)
             if p.kind == .binary { text += "\n(binary body not printed on a terminal: redirect stdout to a file to save it)" }
             if !text.hasSuffix("\n") { text += "\n" }
             FileHandle.standardOutput.write(Data(text.utf8))
