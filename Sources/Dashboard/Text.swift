@@ -59,27 +59,9 @@ enum Text {
     }
 
     /// Replaces control characters with visible escapes so raw server bodies can't move the
-    /// cursor or change colours of the real terminal.
-    static func escapeControls(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\\": out += "\\\\"
-            default:
-                let v = scalar.value
-                if v < 0x20 || (v >= 0x7F && v < 0xA0) {
-                    out += "\\x" + String(v, radix: 16, uppercase: true).leftPadded(to: 2, with: "0")
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
-    }
+    /// cursor or change colours of the real terminal (`SafeText`, shared with the log file and
+    /// the commands' output).
+    static func escapeControls(_ s: String) -> String { SafeText.escape(s) }
 
     /// Single-line display of values that may contain newlines (messages, header values).
     static func oneLine(_ s: String) -> String { escapeControls(s) }
@@ -119,11 +101,5 @@ enum Text {
         }
         if !current.isEmpty || rows.isEmpty { rows.append(current) }
         return rows
-    }
-}
-
-extension String {
-    func leftPadded(to n: Int, with c: Character) -> String {
-        count >= n ? self : String(repeating: c, count: n - count) + self
     }
 }
