@@ -54,6 +54,9 @@ public enum Msg: Sendable {
     /// A test call asked for with `Effect.testCall`/`.refreshAndCall` ended (answered, failed,
     /// or was never sent); `report.callID` says which.
     case callFinished(CallReport)
+    /// Something the runtime could not do and the operator must know about, though the dashboard
+    /// goes on (e.g. the `--log-file` cannot be written): shown as an error on the flash line.
+    case runtimeError(String)
 }
 
 /// What the runtime must do after an update. Nothing in Dashboard waits on the network.

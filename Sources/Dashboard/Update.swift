@@ -28,6 +28,9 @@ public func update(_ model: inout DashboardModel, _ msg: Msg) -> [Effect] {
     case .callFinished(let report):
         model.showCallResult(report)
         return []
+    case .runtimeError(let text):
+        model.setFlash(.error, Text.oneLine(text))
+        return []
     case .key(let key):
         return model.handle(key)
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import BackendCall
 import ConfigLint
 import Dashboard
+import FileLogging
 import Foundation
 import GatewayConfig
 import HTTPTransport
@@ -96,7 +97,20 @@ func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options:
     releaseFreeMemory()
     let env = ProcessInfo.processInfo.environment
     let monochrome = options.noColor || (env["NO_COLOR"].map { !$0.isEmpty } ?? false)
-    let logger = try options.logFile.map { try FileLog.make(path: $0) }
+    let inbox = Inbox()
+    // A log that cannot be written (disk full, a FIFO whose reader left) must not end the
+    // dashboard: said once on the flash line and on stderr (kept aside while curses runs and
+    // shown after the terminal is restored), then the dashboard goes on without a log.
+    let logger = try options.logFile.map { path in
+        do throws(FileLog.OpenError) {
+            return try FileLog(path: path) { problem in
+                stderr("tokentop: \(problem)")
+                inbox.post(.runtimeError(problem))
+            }.logger()
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
     if cfg.allowInsecureConnections {
         logger?.warning("allow_insecure_connections is true in \(cfg.file): TLS certificates are not verified")
     }
@@ -120,7 +134,6 @@ func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options:
     // under test gets at least `tokentop call`'s default. Nothing waits on it: the pane counts.
     let caller = DashboardCaller(routes: cfg.routes, manager: manager, transport: backendTransport,
                                  timeout: max(network.duration, .seconds(10)), logger: logger)
-    let inbox = Inbox()
     // Lint once, off the UI's way: a 10k-backend config takes seconds, and the table must not
     // wait for it. Findings arrive as a message; a file lint can't read gives none.
     let linter = Task.detached(priority: .utility) {
@@ -337,34 +350,5 @@ struct DashboardCaller: Sendable {
                           requestBodySize: r.body.count, tokenFetched: true,
                           // The draft was built without a token on purpose; its note saying so would mislead.
                           notes: draft.notes.filter { !$0.hasPrefix("no token attached") }, error: why)
-    }
-}
-
-/// A minimal swift-log handler that appends lines to a file, flushing each line (a SIGTERM ends
-/// the process without running Swift code, so nothing may wait in a buffer).
-struct FileLog: LogHandler {
-    let handle: FileHandle
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .info
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    static func make(path: String) throws -> Logger {
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw ValidationError("cannot create log file \(path)")
-            }
-        }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot open log file \(path)") }
-        h.seekToEndOfFile()
-        let handler = FileLog(handle: h)
-        return Logger(label: "tokentop") { _ in handler }
-    }
-
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        let stamp = ISO8601DateFormatter().string(from: Date())
-        handle.write(Data("\(stamp) \(level) \(message)\n".utf8))
     }
 }

@@ -50,8 +50,15 @@ func insecureWarning(file: String) -> String {
         + "and backends are NOT verified (as on the gateway); --ca-file is the safe alternative"
 }
 
+/// One line to stderr with write(2): `FileHandle.write` traps when the write fails (stderr closed
+/// with `2>&-`, a pipe whose reader left), and a message about a problem must not become a crash.
 func stderr(_ s: String) {
-    FileHandle.standardError.write(Data((s + "\n").utf8))
+    let bytes = Array((s + "\n").utf8)
+    var done = 0
+    while done < bytes.count {
+        let n = bytes[done...].withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { return }
+    }
 }
 
 /// Prints rows as left-aligned columns separated by two spaces (like kubectl): nothing is cut,

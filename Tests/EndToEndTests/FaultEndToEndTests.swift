@@ -54,9 +54,10 @@ import Testing
     }
 
     /// Opens the dashboard on the rig in tmux; the pane's shell prints `exit=N` afterwards.
-    func dashboard(_ rig: Rig, args: String = "--timeout 5", env: [String: String] = [:]) throws -> TmuxDriver {
+    /// `before` runs in the pane's shell first (e.g. `ulimit -c 0;`).
+    func dashboard(_ rig: Rig, args: String = "--timeout 5", before: String = "", env: [String: String] = [:]) throws -> TmuxDriver {
         let tmux = TmuxDriver()
-        try tmux.start("\(TmuxDriver.binary) \(rig.config) \(args); echo \"exit=$?\"", width: 160, height: 30, env: env)
+        try tmux.start("\(before)\(TmuxDriver.binary) \(rig.config) \(args); echo \"exit=$?\"", width: 160, height: 30, env: env)
         return tmux
     }
 
