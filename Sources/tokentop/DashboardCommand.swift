@@ -32,8 +32,8 @@ struct DashboardCommand: AsyncParsableCommand {
         // Checked before loading so `tokentop FILE | less` gets the hint, not a config dump.
         try requireTerminal()
         limitMallocArenas()
-        let cfg = try config.load()
-        let code = try await runDashboard(cfg, network: network, options: dashboard)
+        let (cfg, source) = try config.loadKeepingSource()
+        let code = try await runDashboard(cfg, source: source, network: network, options: dashboard)
         if code != 0 { throw ExitCode(code) }
     }
 }
@@ -90,7 +90,9 @@ actor SnapshotPump {
     }
 }
 
-func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options: DashboardOptions) async throws -> Int32 {
+/// - Parameter source: the bytes `cfg` was loaded from; the background lint reads those, never the
+///   file again (see `ConfigOptions.loadKeepingSource`).
+func runDashboard(_ cfg: GatewayConfiguration, source: ConfigSource, network: NetworkOptions, options: DashboardOptions) async throws -> Int32 {
     try requireTerminal()
     limitMallocArenas()
     // The config's parse tree is gone: its pages go back before the model and tokens arrive.
@@ -135,9 +137,11 @@ func runDashboard(_ cfg: GatewayConfiguration, network: NetworkOptions, options:
     let caller = DashboardCaller(routes: cfg.routes, manager: manager, transport: backendTransport,
                                  timeout: max(network.duration, .seconds(10)), logger: logger)
     // Lint once, off the UI's way: a 10k-backend config takes seconds, and the table must not
-    // wait for it. Findings arrive as a message; a file lint can't read gives none.
+    // wait for it. Findings arrive as a message. Lint gets the bytes the loader read: the path
+    // may be a pipe, a FIFO or /dev/stdin (the terminal!), or a file changed since.
     let linter = Task.detached(priority: .utility) {
-        let findings = (try? ConfigLinter.lint(path: cfg.file, loaded: cfg))?.findings ?? []
+        let bytes = source.take() ?? []
+        let findings = (try? ConfigLinter.lint(file: cfg.file, bytes: bytes, environment: env, loaded: cfg))?.findings ?? []
         if !findings.isEmpty { inbox.post(.lint(findings)) }
         // Lint's parse tree is gone: hand the freed pages back instead of keeping them mapped.
         releaseFreeMemory()
