@@ -63,6 +63,21 @@ enum Text {
     /// the commands' output).
     static func escapeControls(_ s: String) -> String { SafeText.escape(s) }
 
+    /// What a one-line text input shows of `s` in `width` columns: all of it when it fits, else
+    /// `…` and its end — the end is where typing happens (a long paste must show where it ends).
+    static func promptTail(_ s: String, width: Int) -> String {
+        guard width > 0 else { return "" }
+        if DisplayWidth.of(s) <= width { return s }
+        var kept: [Character] = []
+        var w = 0
+        for ch in s.reversed() {
+            let cw = DisplayWidth.of(ch)
+            if w + cw > width - 1 { break }
+            kept.append(ch); w += cw
+        }
+        return "…" + String(kept.reversed())
+    }
+
     /// Single-line display of values that may contain newlines (messages, header values).
     static func oneLine(_ s: String) -> String { escapeControls(s) }
 
