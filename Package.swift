@@ -7,6 +7,7 @@ import PackageDescription
 //   HTTPTransport  – the only networking module for tokens: AsyncHTTPClient behind TokenKit.Transport
 //   ConfigLint     – pure: what the gateway will get wrong with a config (`tokentop lint`)
 //   BackendCall    – test-calling a backend as the gateway would (URL, martian headers, bearer token)
+//   FileLogging    – the `--log-file` writer (swift-log handler; errors reported, never a trap)
 //   DemoGateway    – loopback OAuth2 server + protected backends (SwiftNIO), for demo and tests
 //   Dashboard      – pure UI: model, update, view → cell grid
 //   TerminalCurses – the only module that talks to curses
@@ -44,12 +45,14 @@ let package = Package(
         ]),
         .target(name: "ConfigLint", dependencies: ["GatewayConfig"]),
         .target(name: "BackendCall", dependencies: ["GatewayConfig", "TokenKit"]),
+        // `--log-file`: one escaped line per event, write errors reported instead of trapping.
+        .target(name: "FileLogging", dependencies: ["TokenKit", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Dashboard", dependencies: ["GatewayConfig", "TokenKit", "ConfigLint"]),
         .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "TerminalCurses", dependencies: ["CNCurses", "Dashboard"]),
         .executableTarget(name: "tokentop", dependencies: [
             "GatewayConfig", "TokenKit", "HTTPTransport", "DemoGateway", "Dashboard", "TerminalCurses", "ConfigLint",
-            "BackendCall",
+            "BackendCall", "FileLogging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -58,6 +61,7 @@ let package = Package(
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TokenKit", "GatewayConfig", "ConfigLint"], exclude: ["Golden"]),
         .testTarget(name: "ConfigLintTests", dependencies: ["ConfigLint", "GatewayConfig"]),
         .testTarget(name: "BackendCallTests", dependencies: ["BackendCall", "TokenKit", "HTTPTransport", "DemoGateway", "GatewayConfig"]),
+        .testTarget(name: "FileLoggingTests", dependencies: ["FileLogging"]),
         .testTarget(name: "TerminalCursesTests", dependencies: ["TerminalCurses", "CNCurses", "Dashboard"]),
         .testTarget(name: "DemoGatewayTests", dependencies: [
             "DemoGateway",

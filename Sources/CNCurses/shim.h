@@ -273,47 +273,123 @@ static inline void tt_restore_arm(int mouse) {
     __atomic_store_n(&s->active, 1, __ATOMIC_SEQ_CST);
 }
 
-/* SIGINT / SIGTERM / SIGHUP: restore and exit with the shell convention 128 + signo. */
-static void tt_on_terminate_signal(int sig) {
-    tt_restore_terminal_now();
-    _exit(128 + sig);
+/* Ends the process by `sig`'s default action (terminate, or terminate with a core), after the
+ * terminal was restored: the parent sees "killed by signal" (a shell's $? is 128 + signo), as
+ * without tokentop's handler. Async-signal-safe (sigaction, sigprocmask, raise, _exit). */
+static void tt_die_by_default(int sig) {
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, NULL);
+    /* The handler runs with every signal blocked: let this one through, so raise() delivers it
+     * before returning. */
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, sig);
+    sigprocmask(SIG_UNBLOCK, &only, NULL);
+    raise(sig);
+    _exit(128 + sig);   /* not reached: every signal handled here terminates by default */
 }
 
-/* Crashes (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT) and SIGQUIT: restore, then hand
- * the signal to whoever had it before (Swift's backtracer, or the default core dump). */
-static void tt_on_crash_signal(int sig, siginfo_t *info, void *context) {
-    (void)context;
+/* Signals whose default action ends the process and that no fault produces (SIGINT, SIGTERM,
+ * SIGHUP, SIGUSR1, SIGALRM, …): restore, then end by the default action. */
+static void tt_on_terminate_signal(int sig) {
     tt_restore_terminal_now();
-    tt_restore_state *s = tt_state();
-    sigaction(sig, &s->previous[sig], NULL);
-    /* Sent by kill/raise/abort (si_code <= 0): make it pending again; it is delivered to the
-     * previous disposition when we return. A real fault needs nothing: returning re-executes
-     * the faulting instruction, which reaches the previous handler with the genuine context. */
-    if (info == NULL || info->si_code <= 0) raise(sig);
+    tt_die_by_default(sig);
+}
+
+/* Calls the handler that was installed before ours (Swift's backtracer), as the kernel would. */
+static void tt_call_previous(int sig, siginfo_t *info, void *context) {
+    struct sigaction *p = &tt_state()->previous[sig];
+    if (p->sa_flags & SA_SIGINFO) {
+        if (p->sa_sigaction != NULL) p->sa_sigaction(sig, info, context);
+    } else if (p->sa_handler != SIG_DFL && p->sa_handler != SIG_IGN && p->sa_handler != NULL) {
+        p->sa_handler(sig);
+    }
+}
+
+/* Crash signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT, SIGQUIT): always
+ * restore the terminal first; then
+ *  - a real fault (si_code > 0: the kernel raised it for an instruction of ours): reinstate the
+ *    previous handler and return. The faulting instruction runs again and reaches it with the
+ *    genuine context: Swift's backtracer prints its report on the now-normal screen, then
+ *    resets the default action and returns, and the fault ends the process.
+ *  - sent by this process (abort(), raise()): the previous handler first (the backtracer's report
+ *    of where abort() was called), then the default action.
+ *  - sent from outside (kill, sigqueue): the default action at once. Handing it to the backtracer
+ *    was the bug: it spends seconds symbolicating, waits 30 s for a key, then *returns*, and
+ *    with no faulting instruction to run again the program went on drawing over the shell. */
+static void tt_on_crash_signal(int sig, siginfo_t *info, void *context) {
+    tt_restore_terminal_now();
+    if (info != NULL && info->si_code > 0) {
+        sigaction(sig, &tt_state()->previous[sig], NULL);
+        return;
+    }
+    if (info != NULL && info->si_pid == getpid()) tt_call_previous(sig, info, context);
+    tt_die_by_default(sig);
 }
 
 static void tt_on_exit(void) { tt_restore_terminal_now(); }
 
-/* Installs the handlers once (idempotent). Signals the parent set to SIG_IGN (nohup) stay
- * ignored. Installing before newterm also keeps ncurses from installing its own SIGINT/SIGTERM
- * handlers (it only does so when the disposition is SIG_DFL); those exit with status 1.
- * SIGWINCH and SIGTSTP/SIGCONT are deliberately left to ncurses. */
+/* Installs the handlers once (idempotent). Installing before newterm also keeps ncurses from
+ * installing its own SIGINT/SIGTERM handlers (it only does so when the disposition is SIG_DFL);
+ * those exit with status 1. SIGWINCH and SIGTSTP/SIGCONT/SIGTTIN/SIGTTOU (stop, not end) are
+ * deliberately left to ncurses and the default.
+ *
+ * Every signal whose default action ends the process is covered: an uncovered one (SIGUSR1 from
+ * a mistaken `kill -USR1`, SIGALRM, SIGXCPU from a CPU limit) would end it with the terminal
+ * left raw and on the alternate screen. Which ones are taken:
+ *  - SIGINT, SIGTERM, SIGHUP: always, unless ignored (nohup keeps SIGHUP ignored);
+ *  - the other terminating ones (incl. the real-time signals): only while at their default, so
+ *    a handler that is already there (a profiler's SIGPROF, a library's) keeps working, and an
+ *    ignored SIGPIPE stays ignored (writes get EPIPE instead);
+ *  - crash signals: always, chaining to the handler that was there (Swift's backtracer). */
 static inline void tt_install_signal_handlers(void) {
     tt_restore_state *s = tt_state();
     if (s->installed) return;
     s->installed = 1;
 
-    static const int terminate[] = { SIGINT, SIGTERM, SIGHUP };
-    static const int crash[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT, SIGQUIT };
+    static const int always[] = { SIGINT, SIGTERM, SIGHUP };
+    static const int if_default[] = {
+        SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGPIPE,
+#ifdef SIGPOLL
+        SIGPOLL,
+#endif
+#ifdef SIGPWR
+        SIGPWR,
+#endif
+#ifdef SIGSTKFLT
+        SIGSTKFLT,
+#endif
+#ifdef SIGEMT
+        SIGEMT,
+#endif
+#ifdef SIGLOST
+        SIGLOST,
+#endif
+    };
+    static const int crash[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT, SIGQUIT };
     struct sigaction sa;
     struct sigaction old;
 
-    for (size_t i = 0; i < sizeof terminate / sizeof terminate[0]; i++) {
-        int sig = terminate[i];
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = tt_on_terminate_signal;
+    sigfillset(&sa.sa_mask);          /* no second handler interleaves with the restore */
+    for (size_t i = 0; i < sizeof always / sizeof always[0]; i++) {
+        int sig = always[i];
         if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = tt_on_terminate_signal;
-        sigfillset(&sa.sa_mask);          /* no second handler interleaves with the restore */
+        sigaction(sig, &sa, &s->previous[sig]);
+    }
+    for (size_t i = 0; i < sizeof if_default / sizeof if_default[0]; i++) {
+        int sig = if_default[i];
+        if (sigaction(sig, NULL, &old) != 0 || (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) continue;
+        sigaction(sig, &sa, &s->previous[sig]);
+    }
+    /* Real-time signals end the process by default too. SIGRTMIN is glibc's first free one (the
+     * two below it are its own, never touched). */
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX && sig < NSIG; sig++) {
+        if (sigaction(sig, NULL, &old) != 0 || (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) continue;
         sigaction(sig, &sa, &s->previous[sig]);
     }
     for (size_t i = 0; i < sizeof crash / sizeof crash[0]; i++) {

@@ -20,6 +20,8 @@ import GatewayConfig
 public enum ConfigLinter {
     /// Reads and lints the file at `path` (the path as the user typed it, also used as the file
     /// name in findings). `environment` only serves to load `LintResult.configuration`.
+    /// A caller that has already read the file must call `lint(file:bytes:…)` with those bytes
+    /// instead: a path is not always a file that can be read twice.
     ///   - loaded: The configuration the caller already loaded from this file, if any: lint then
     ///     takes its diagnostics instead of loading the file a second time (for a 10,000-backend
     ///     file that second parse tree, alive beside lint's own, doubled lint's memory peak).
@@ -27,13 +29,11 @@ public enum ConfigLinter {
     public static func lint(path: String,
                             environment: [String: String] = ProcessInfo.processInfo.environment,
                             loaded: GatewayConfiguration? = nil) throws(ConfigLoadError) -> LintResult {
-        guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else {
-            // Let the loader find the words: it names errno ("No such file or directory"),
-            // a directory, an empty file.
-            throw loaderFailure { () throws(ConfigLoadError) in _ = try ConfigLoader.load(path: path, environment: environment) }
-                ?? ConfigLoadError([Diagnostic(.error, file: path, path: "", location: nil, message: "cannot read the file")])
-        }
-        return try lint(file: path, bytes: [UInt8](data), environment: environment, loaded: loaded)
+        // Read once, as the loader reads (errno named, size bounded, empty refused), and lint those
+        // bytes: reading the path again would fail on a pipe or FIFO (`lint /dev/stdin`, `<(…)`)
+        // and see another version of a file being edited.
+        let bytes = try ConfigLoader.readBytes(path: path)
+        return try lint(file: path, bytes: bytes, environment: environment, loaded: loaded)
     }
 
     /// Lints a config already in memory. `file` names it in findings (and its extension tells

@@ -344,7 +344,7 @@ extension DashboardModel {
         }
         let status = size.height - 2
         if p.filterEditing {
-            let prompt: Line = [Span("/", Theme.key), Span(Text.oneLine(p.filter))]
+            let prompt: Line = [Span("/", Theme.key), Span(Text.promptTail(Text.oneLine(p.filter), width: size.width - 4))]
             let end = screen.put(prompt, row: status, col: 1, maxWidth: size.width - 2)
             screen.cursor = (status, min(end, size.width - 1))
             let hint = "type to filter lines · Enter keep · Esc clear"

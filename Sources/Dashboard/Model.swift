@@ -150,6 +150,14 @@ public struct DashboardModel: Sendable {
     var contentWidths = ContentWidths()
     /// Distinct tokens (entries) in the config.
     public internal(set) var tokenCount = 0
+    /// Set while `update(.keys)` applies a batch: filter edits then mark `visible` stale instead
+    /// of recomputing it per character; the batch ends (or the first key that needs the rows
+    /// comes) with one pass. `view` never sees a stale model: `update` returns after that pass.
+    var deferFilterRebuild = false
+    var filterStale = false
+    /// How many times `visible` was recomputed (filter and sort passes over every row), for
+    /// tests and benchmarks.
+    public internal(set) var visibleRebuilds = 0
 
     /// - Parameters:
     ///   - context: what is watched; its routes are the table rows.
@@ -300,6 +308,8 @@ public struct DashboardModel: Sendable {
     /// Filters and sorts all rows into `visible` (O(n log n); only on filter/sort/data changes,
     /// never in `view`), then puts the selection back on the same route.
     mutating func rebuildVisible() {
+        visibleRebuilds += 1
+        filterStale = false
         let n = context.routes.count
         let needle = filter.lowercased()
         var rows: [Int]

@@ -59,26 +59,23 @@ enum Text {
     }
 
     /// Replaces control characters with visible escapes so raw server bodies can't move the
-    /// cursor or change colours of the real terminal.
-    static func escapeControls(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\\": out += "\\\\"
-            default:
-                let v = scalar.value
-                if v < 0x20 || (v >= 0x7F && v < 0xA0) {
-                    out += "\\x" + String(v, radix: 16, uppercase: true).leftPadded(to: 2, with: "0")
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
+    /// cursor or change colours of the real terminal (`SafeText`, shared with the log file and
+    /// the commands' output).
+    static func escapeControls(_ s: String) -> String { SafeText.escape(s) }
+
+    /// What a one-line text input shows of `s` in `width` columns: all of it when it fits, else
+    /// `…` and its end — the end is where typing happens (a long paste must show where it ends).
+    static func promptTail(_ s: String, width: Int) -> String {
+        guard width > 0 else { return "" }
+        if DisplayWidth.of(s) <= width { return s }
+        var kept: [Character] = []
+        var w = 0
+        for ch in s.reversed() {
+            let cw = DisplayWidth.of(ch)
+            if w + cw > width - 1 { break }
+            kept.append(ch); w += cw
         }
-        return out
+        return "…" + String(kept.reversed())
     }
 
     /// Single-line display of values that may contain newlines (messages, header values).
@@ -119,11 +116,5 @@ enum Text {
         }
         if !current.isEmpty || rows.isEmpty { rows.append(current) }
         return rows
-    }
-}
-
-extension String {
-    func leftPadded(to n: Int, with c: Character) -> String {
-        count >= n ? self : String(repeating: c, count: n - count) + self
     }
 }

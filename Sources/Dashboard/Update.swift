@@ -28,8 +28,13 @@ public func update(_ model: inout DashboardModel, _ msg: Msg) -> [Effect] {
     case .callFinished(let report):
         model.showCallResult(report)
         return []
+    case .runtimeError(let text):
+        model.setFlash(.error, Text.oneLine(text))
+        return []
     case .key(let key):
         return model.handle(key)
+    case .keys(let keys):
+        return model.handle(batch: keys)
     }
 }
 
@@ -80,7 +85,33 @@ extension DashboardModel {
 
     // MARK: Keys
 
+    /// Applies keys in order as `handle(_:)` does, with one filter pass at the end: filter edits
+    /// inside the batch only change the text (see `setFilter`). Keys after a quit are dropped.
+    mutating func handle(batch keys: [Key]) -> [Effect] {
+        deferFilterRebuild = true
+        var effects: [Effect] = []
+        for key in keys {
+            effects += handle(key)
+            if effects.contains(.quit) { break }
+        }
+        deferFilterRebuild = false
+        if filterStale { rebuildVisible() }
+        return effects
+    }
+
+    /// Keys of the filter prompt that change the text or leave the prompt, and so need no
+    /// up-to-date `visible` while a batch is being applied.
+    private static func isFilterEdit(_ key: Key) -> Bool {
+        switch key {
+        case .char, .backspace, .delete, .ctrl("u"), .enter, .escape: return true
+        default: return false
+        }
+    }
+
     mutating func handle(_ key: Key) -> [Effect] {
+        // A batch deferred the filter pass: any key that moves, opens or acts on the selection
+        // must see the rows the filter text now selects.
+        if filterStale && !(filterEditing && Self.isFilterEdit(key)) { rebuildVisible() }
         if case .resize(let s) = key {
             size = s
             keepSelectionOnScreen()
@@ -171,7 +202,7 @@ extension DashboardModel {
 
     mutating func setFilter(_ text: String) {
         filter = text
-        rebuildVisible()
+        if deferFilterRebuild { filterStale = true } else { rebuildVisible() }
     }
 
     mutating func openHelp() {

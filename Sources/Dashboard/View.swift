@@ -173,7 +173,8 @@ extension DashboardModel {
     func drawStatusLine(into screen: inout Screen, row: Int) {
         let width = screen.size.width
         if filterEditing {
-            let prompt: Line = [Span("/", Theme.key), Span(Text.oneLine(filter))]
+            // "/", the text, and the cursor's cell after it, in width − 2 columns.
+            let prompt: Line = [Span("/", Theme.key), Span(Text.promptTail(Text.oneLine(filter), width: width - 4))]
             let end = screen.put(prompt, row: row, col: 1, maxWidth: width - 2)
             screen.cursor = (row, min(end, width - 1))
             let hint = "type to filter · Enter keep · Esc clear"

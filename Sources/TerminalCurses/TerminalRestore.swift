@@ -5,16 +5,25 @@ import CNCurses
 /// Contract (chosen because it works even when the UI thread is busy or blocked):
 /// - **Ctrl-C is a key, not a signal**: `CursesTerminal` uses `raw()`, so Ctrl-C arrives from
 ///   `readKey` as `.ctrl("c")` and the caller quits the normal way (`stop()`, then exit).
-/// - **SIGINT, SIGTERM, SIGHUP** (from `kill`, a closing terminal, a supervisor): the C handler
-///   writes the terminal's reset bytes (precomputed from terminfo when curses started: sgr0,
-///   mouse off, rmkx, cursor to the last row, cnorm, rmcup), restores the shell's termios and
-///   calls `_exit(128 + signo)`. It does only async-signal-safe things (write, tcsetattr,
-///   _exit), so it is safe whatever the program was doing. No Swift code runs after these
-///   (no defer, no deinit): anything that must survive a kill (a log file) has to be written
-///   eagerly. If the parent ignored SIGHUP (nohup), it stays ignored.
-/// - **Crashes** (SIGSEGV, SIGBUS, SIGILL — Swift traps —, SIGFPE, SIGTRAP, SIGABRT) and
-///   SIGQUIT: restore the terminal, then pass the signal on to the previous handler (Swift's
-///   backtracer prints its report on the now-normal screen) or the default action (core).
+/// - **Signals that end the process** (SIGINT, SIGTERM, SIGHUP from `kill`, a closing terminal,
+///   a supervisor; SIGUSR1/2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGPIPE, the
+///   real-time signals, …): the C handler writes the terminal's reset bytes (precomputed from
+///   terminfo when curses started: sgr0, mouse off, rmkx, cursor to the last row, cnorm, rmcup),
+///   restores the shell's termios, then ends the process by the signal's default action, so the
+///   parent sees it killed by that signal (a shell's `$?` is 128 + signo). It does only
+///   async-signal-safe things (write, tcsetattr, sigaction, raise), so it is safe whatever the
+///   program was doing. No Swift code runs after these (no defer, no deinit): anything that
+///   must survive a kill (a log file) has to be written eagerly. A signal the parent ignored
+///   stays ignored (nohup); besides SIGINT/TERM/HUP, one that already has a handler keeps it.
+/// - **Crashes** (SIGSEGV, SIGBUS, SIGILL — Swift traps —, SIGFPE, SIGTRAP, SIGSYS, SIGABRT) and
+///   SIGQUIT: restore the terminal, then
+///   - a real fault goes on to the previous handler (Swift's backtracer prints its report on the
+///     now-normal screen) and the fault then ends the process;
+///   - one the process sent itself (`abort()`) gets the previous handler's report, then the
+///     default action;
+///   - one sent from outside (`kill -SEGV`, `kill -QUIT`) gets the default action at once (a
+///     core dump where enabled). Swift's backtracer must not see it: it returns after its
+///     report, and the program then went on running and drawing over the shell.
 /// - **exit()** (e.g. ArgumentParser's `exit(withError:)`) runs an `atexit` hook that restores.
 /// - **Errors**: use `defer { terminal.stop() }` or `CursesTerminal.withTerminal { ... }`.
 /// - **SIGWINCH, SIGTSTP, SIGCONT** stay with ncurses (it turns SIGWINCH into KEY_RESIZE; a

@@ -32,11 +32,13 @@ struct DemoCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: dir) }
         let code: Int32
         do {
-            let cfg = try ConfigLoader.load(path: file)
+            // Read once: the dashboard lints these bytes rather than the file again.
+            let bytes = try ConfigLoader.readBytes(path: file)
+            let cfg = try ConfigLoader.load(bytes: bytes, file: file, environment: ProcessInfo.processInfo.environment)
             if check {
                 code = try await runCheck(cfg, network: network, json: json, verbose: false)
             } else {
-                code = try await runDashboard(cfg, network: network, options: dashboard)
+                code = try await runDashboard(cfg, source: ConfigSource(bytes), network: network, options: dashboard)
             }
         } catch let e as ConfigLoadError {
             try? await demo.shutdown()

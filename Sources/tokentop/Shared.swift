@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayConfig
+import Synchronization
 import TokenKit
 
 /// `FILE` positional or `-c FILE`, like `krakend run -c`.
@@ -28,16 +29,23 @@ struct ConfigOptions: ParsableArguments {
     }
 
     /// Loads the config or exits 2 with the diagnostics on stderr.
-    func load() throws -> GatewayConfiguration {
+    func load() throws -> GatewayConfiguration { try loadKeepingSource().config }
+
+    /// Loads the config and keeps the bytes that were read, for callers that need the file again
+    /// (the dashboard's background lint): the file is read once. A second read would get other
+    /// bytes from a pipe or FIFO (or wait forever for a writer), take keys from the terminal when
+    /// the config is `/dev/stdin`, and lint a different version of a file edited meanwhile.
+    func loadKeepingSource() throws -> (config: GatewayConfiguration, source: ConfigSource) {
         let file = try path()
         do {
-            let config = try ConfigLoader.load(path: file)
+            let bytes = try ConfigLoader.readBytes(path: file)
+            let config = try ConfigLoader.load(bytes: bytes, file: file, environment: ProcessInfo.processInfo.environment)
             if verbose { for d in config.diagnostics { stderr("\(d)") } }
             else if !config.diagnostics.isEmpty {
                 stderr("\(config.diagnostics.count) warning(s) in \(file); run with -v to see them")
             }
             if config.allowInsecureConnections { stderr(insecureWarning(file: file)) }
-            return config
+            return (config, ConfigSource(bytes))
         } catch {
             for d in error.diagnostics where verbose || d.severity == .error { stderr("\(d)") }
             let n = error.errors.count
@@ -69,6 +77,17 @@ func shownNumber(_ d: Double) -> String {
     d.isFinite && d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
 }
 
+/// A config file's bytes as they were read for loading, handed over once (`take`) to whoever
+/// needs the file again. A box, so the bytes don't stay alive in the caller's frame for the
+/// whole dashboard session after the one who needs them is done (a 10,000-backend file is
+/// megabytes).
+final class ConfigSource: Sendable {
+    private let bytes: Mutex<[UInt8]?>
+    init(_ bytes: [UInt8]) { self.bytes = Mutex(bytes) }
+    /// The bytes, the first time; nil afterwards.
+    func take() -> [UInt8]? { bytes.withLock { b in defer { b = nil }; return b } }
+}
+
 /// Said on stderr whenever a config with `allow_insecure_connections: true` is loaded: tokentop
 /// then skips certificate checks as the gateway does, and nobody should miss that.
 func insecureWarning(file: String) -> String {
@@ -76,8 +95,15 @@ func insecureWarning(file: String) -> String {
         + "and backends are NOT verified (as on the gateway); --ca-file is the safe alternative"
 }
 
+/// One line to stderr with write(2): `FileHandle.write` traps when the write fails (stderr closed
+/// with `2>&-`, a pipe whose reader left), and a message about a problem must not become a crash.
 func stderr(_ s: String) {
-    FileHandle.standardError.write(Data((s + "\n").utf8))
+    let bytes = Array((s + "\n").utf8)
+    var done = 0
+    while done < bytes.count {
+        let n = bytes[done...].withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { return }
+    }
 }
 
 /// Prints rows as left-aligned columns separated by two spaces (like kubectl): nothing is cut,

@@ -54,9 +54,10 @@ import Testing
     }
 
     /// Opens the dashboard on the rig in tmux; the pane's shell prints `exit=N` afterwards.
-    func dashboard(_ rig: Rig, args: String = "--timeout 5", env: [String: String] = [:]) throws -> TmuxDriver {
+    /// `before` runs in the pane's shell first (e.g. `ulimit -c 0;`).
+    func dashboard(_ rig: Rig, args: String = "--timeout 5", before: String = "", env: [String: String] = [:]) throws -> TmuxDriver {
         let tmux = TmuxDriver()
-        try tmux.start("\(TmuxDriver.binary) \(rig.config) \(args); echo \"exit=$?\"", width: 160, height: 30, env: env)
+        try tmux.start("\(before)\(TmuxDriver.binary) \(rig.config) \(args); echo \"exit=$?\"", width: 160, height: 30, env: env)
         return tmux
     }
 
@@ -192,18 +193,55 @@ import Testing
 
     // MARK: Terminal safety
 
-    @Test(arguments: [("INT", 130), ("TERM", 143), ("HUP", 129)])
-    func signalRestoresTheTerminal(_ signal: String, _ status: Int) async throws {
+    /// Every signal whose default action ends the process, sent from outside: the terminal is
+    /// restored and the process ends (by that signal: the shell's `$?` is 128 + signo). Before,
+    /// SIGSEGV/SIGQUIT/SIGABRT went on to Swift's backtracer, which returned after its report and
+    /// left the program running and drawing over the shell; SIGUSR1 ended it with the terminal
+    /// raw and on the alternate screen.
+    @Test(arguments: [("INT", 130), ("TERM", 143), ("HUP", 129), ("SEGV", 139), ("QUIT", 131), ("ABRT", 134),
+                      ("USR1", 138), ("USR2", 140), ("ALRM", 142)])
+    func signalRestoresTheTerminalAndEndsTheProcess(_ signal: String, _ status: Int) async throws {
         try await withRig { rig in
-            let tmux = try dashboard(rig)
+            // SEGV, QUIT and ABRT dump core by default: not into the repository.
+            let tmux = try dashboard(rig, before: "ulimit -c 0; ")
             defer { tmux.stop() }
             try await tmux.waitFor("the table") { row($0, "/ok")?.contains("valid") == true }
             let pid = try programPID(tmux)
-            #expect(!pid.isEmpty && !pid.contains("\n"), "pid: \(pid)")
+            let process = try #require(pid_t(pid), "pid: \(pid)")
             try run(["kill", "-\(signal)", pid])
-            _ = try await tmux.waitFor(text: "exit=\(status)")
+            try await waitUntilGone(process, what: "SIG\(signal)")
+            if signal == "INT" {
+                // Killed by SIGINT, the program tells its shell the user interrupted it, and the
+                // shell drops the rest of the command line (the `echo`), as after Ctrl-C.
+                try tmux.send(literal: "echo \"status=$?\"")
+                try tmux.send(keys: "Enter")
+                _ = try await tmux.waitFor(text: "status=130")
+            } else {
+                _ = try await tmux.waitFor(text: "exit=\(status)")
+            }
+            try await expectShellModes(tmux)
             try await expectWorkingShell(tmux, marker: "after-\(signal.lowercased())")
         }
+    }
+
+    /// Polls until no process `pid` exists (the pane's shell has reaped it): a process that is
+    /// gone draws nothing more.
+    func waitUntilGone(_ pid: pid_t, what: String, timeout: TimeInterval = 10,
+                       sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if kill(pid, 0) != 0 && errno == ESRCH { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("process \(pid) still running \(timeout)s after \(what)", sourceLocation: sourceLocation)
+        throw TmuxDriver.TimeoutError()
+    }
+
+    /// The shell's terminal modes are back: line editing and echo (curses ran it raw, no echo).
+    func expectShellModes(_ tmux: TmuxDriver, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try tmux.send(literal: #"printf 'modes=%s\n' "$(stty -a | tr ' ;' '\n\n' | grep -x -e icanon -e -icanon -e echo -e -echo | sort | tr '\n' ,)""#)
+        try tmux.send(keys: "Enter")
+        try await tmux.waitFor("stty: echo and icanon on", sourceLocation: sourceLocation) { $0.contains("modes=echo,icanon,") }
     }
 
     @Test func trapInABackgroundTaskRestoresTheTerminal() async throws {

@@ -45,6 +45,16 @@ final class TmuxDriver: @unchecked Sendable {
     func send(keys: String...) throws { try tmux(["send-keys", "-t", session] + keys) }
     func send(literal: String) throws { try tmux(["send-keys", "-t", session, "-l", literal]) }
 
+    /// Pastes `text` as a terminal paste does: tmux writes it to the pane in one go (as fast as
+    /// the program reads), unlike `send-keys`, which types key by key.
+    func paste(_ text: String) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tt-paste-\(UUID().uuidString.prefix(8))").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        defer { unlink(file) }
+        try tmux(["load-buffer", "-b", "paste", file])
+        try tmux(["paste-buffer", "-d", "-b", "paste", "-t", session])
+    }
+
     /// The visible screen as text.
     func capture(colors: Bool = false) throws -> String {
         try tmux(["capture-pane", "-t", session, "-p"] + (colors ? ["-e"] : []), output: true).out
