@@ -57,7 +57,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
-        .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "HTTPTransport", "DemoGateway", "GatewayConfig"]),
+        .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "HTTPTransport", "DemoGateway", "GatewayConfig", "TestProcess"]),
+        // The token manager's deterministic simulation (docs/simulation.md): the world and its
+        // invariants, and `tokentop-sim`, which SimulationTests runs under nice.
+        .target(name: "SimulationHarness", dependencies: ["TokenKit", "GatewayConfig"], path: "Tests/Simulation/Harness"),
+        .executableTarget(name: "tokentop-sim", dependencies: ["SimulationHarness"], path: "Tests/Simulation/Runner"),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TokenKit", "GatewayConfig", "ConfigLint"], exclude: ["Golden"]),
         .testTarget(name: "ConfigLintTests", dependencies: ["ConfigLint", "GatewayConfig"]),
         .testTarget(name: "BackendCallTests", dependencies: ["BackendCall", "TokenKit", "HTTPTransport", "DemoGateway", "GatewayConfig"]),

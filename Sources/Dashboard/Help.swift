@@ -65,7 +65,7 @@ extension DashboardModel {
         let states: [TokenState] = [.valid, .expiring, .perCall, .expired, .failed, .fetching, .notFetched, .noExpiry, .unprotected, .disabled]
         var row: Line = [Span("  ")]
         for (k, s) in states.enumerated() {
-            if k == 5 { lines.append(row); row = [Span("  ")] }
+            if k > 0 && k % 4 == 0 { lines.append(row); row = [Span("  ")] }
             row += [Span(s.label, s.style), Span("  ")]
         }
         lines.append(row)

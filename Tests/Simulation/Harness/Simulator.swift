@@ -1,7 +1,7 @@
 import Foundation
 import GatewayConfig
 import Synchronization
-@testable import TokenKit
+import TokenKit
 
 /// Drives the real `TokenManager` through one seeded history: a manual clock, the simulated
 /// network of `SimTransport`, servers that change behaviour, operators acting at random moments.
@@ -10,20 +10,20 @@ import Synchronization
 /// Each step: deliver the answers due now → wait until every fetch is either parked in the
 /// network or recorded ("settled") → check → start operator actions, settle → `startDue()`,
 /// settle → check → move the clock to the next thing that happens.
-struct Simulator {
-    struct Report: Sendable {
-        var seed: UInt64
-        var violations: [String] = []
-        var steps = 0
-        var requests = 0
-        var attempts = 0
-        var simulatedSeconds: Double = 0
+public struct Simulator {
+    public struct Report: Sendable {
+        public var seed: UInt64
+        public var violations: [String] = []
+        public var steps = 0
+        public var requests = 0
+        public var attempts = 0
+        public var simulatedSeconds: Double = 0
         /// Per credential that failed after a success: automatic requests in the first 60 s of the
         /// failure, and the most in any later minute (the budget: ≤ 7 and ≤ 2).
-        var worstFirstMinute = 0
-        var worstLaterMinute = 0
-        var summary: String = ""
-        var worstCase = ""
+        public var worstFirstMinute = 0
+        public var worstLaterMinute = 0
+        public var summary: String = ""
+        public var worstCase = ""
     }
 
     let seed: UInt64
@@ -36,9 +36,9 @@ struct Simulator {
     let timeout: Duration = .seconds(10)
     var operatorActions = true
     /// Successful attempts per entry with their start times (filled by `run()`).
-    var successes: [Int: [Date]] = [:]
+    public var successes: [Int: [Date]] = [:]
 
-    init(seed: UInt64, minutes: ClosedRange<Int> = 5...30) {
+    public init(seed: UInt64, minutes: ClosedRange<Int> = 5...30) {
         self.seed = seed
         rng = SimRandom(seed: seed)
         duration = TimeInterval(rng.int(minutes) * 60)
@@ -78,7 +78,7 @@ struct Simulator {
 
     /// A fixed scenario instead of a random one: one credential (and route) per behaviour list
     /// (phases `every` seconds apart), no operator actions unless `operators`.
-    init(seed: UInt64, fixed: [[ServerBehaviour]], every: TimeInterval = 600, minutes: Int, maxConcurrent: Int, operators: Bool = false,
+    public init(seed: UInt64, fixed: [[ServerBehaviour]], every: TimeInterval = 600, minutes: Int, maxConcurrent: Int, operators: Bool = false,
          tokenURL: (Int) -> String = { _ in "http://127.0.0.1:9/token" }) {
         self.seed = seed
         rng = SimRandom(seed: seed)
@@ -134,7 +134,7 @@ struct Simulator {
         init(entry: Int?, watermark: Int, isCall: Bool) { self.entry = entry; self.watermark = watermark; self.isCall = isCall }
     }
 
-    mutating func run() async -> Report {
+    public mutating func run() async -> Report {
         var report = Report(seed: seed)
         let clock = ManualClock(now: start)
         let transport = SimTransport(clock: clock, credentials: credentials, seed: seed)

@@ -1,7 +1,7 @@
 import Foundation
 import GatewayConfig
 import Synchronization
-@testable import TokenKit
+import TokenKit
 
 /// SplitMix64: small, fast, and the same sequence on every machine for a seed.
 struct SimRandom: Sendable {
@@ -36,7 +36,7 @@ final class SeededUnit: Sendable {
 }
 
 /// What one token server does during one phase of a history.
-enum ServerBehaviour: Sendable, Hashable, CustomStringConvertible {
+public enum ServerBehaviour: Sendable, Hashable, CustomStringConvertible {
     /// Answers tokens. `expiresIn` is the JSON value sent (nil: the field is absent).
     case healthy(expiresIn: ExpiresIn, latency: ClosedRange<Int>)
     case status500
@@ -48,13 +48,13 @@ enum ServerBehaviour: Sendable, Hashable, CustomStringConvertible {
     /// Accepts and never answers: the fetcher's timeout ends the exchange.
     case hang
 
-    enum ExpiresIn: Sendable, Hashable {
+    public enum ExpiresIn: Sendable, Hashable {
         case absent, number(Int), string(Int), fraction
     }
 
-    var isHealthy: Bool { if case .healthy(let e, _) = self { return e != .fraction }; return false }
+    public var isHealthy: Bool { if case .healthy(let e, _) = self { return e != .fraction }; return false }
 
-    var description: String {
+    public var description: String {
         switch self {
         case .healthy(let e, let l): return "healthy(\(e), latency \(l))"
         case .status500: return "500"

@@ -1,6 +1,6 @@
 import Foundation
 import GatewayConfig
-@testable import TokenKit
+import TokenKit
 
 /// The invariants of the token manager, checked by the simulator after every step. Each
 /// violation is a sentence that says what was expected and what happened.
