@@ -200,16 +200,24 @@ public actor TokenManager {
     private var runningRetries = 0
     private var runningPerURL: [String: Int] = [:]
     private var stopped = false
-    /// Returns a number in 0...1 for backoff jitter; injectable so tests are deterministic.
-    private let unitRandom: @Sendable () -> Double
+    /// Returns a number in 0...1 for backoff jitter, given the entry and its failure count;
+    /// injectable so tests are deterministic (also when two fetches fail at the same instant and
+    /// record in either order).
+    private let jitterSource: @Sendable (_ entry: Int, _ failures: Int) -> Double
 
     /// - Parameter routes: every route of the config; unprotected and disabled routes get no entry.
     public init(routes: [Route], fetcher: TokenFetcher, policy: RefreshPolicy = RefreshPolicy(),
                 unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }) {
+        self.init(routes: routes, fetcher: fetcher, policy: policy, jitter: { _, _ in unitRandom() })
+    }
+
+    /// - Parameter jitter: a number in 0...1 for the backoff jitter of an entry's n-th failure.
+    public init(routes: [Route], fetcher: TokenFetcher, policy: RefreshPolicy = RefreshPolicy(),
+                jitter: @escaping @Sendable (_ entry: Int, _ failures: Int) -> Double) {
         self.fetcher = fetcher
         self.clock = fetcher.clock
         self.policy = policy
-        self.unitRandom = unitRandom
+        self.jitterSource = jitter
         var byIdentity: [CredentialIdentity: Int] = [:]
         for route in routes {
             guard let c = route.credentials, !c.isDisabled else { continue }
@@ -471,7 +479,8 @@ public actor TokenManager {
         case .failure(let f):
             e.snap.lastFailure = f
             e.snap.consecutiveFailures += 1
-            let b = backoff(failures: e.snap.consecutiveFailures, previous: e.lastBackoff, failure: f, now: now)
+            let b = backoff(failures: e.snap.consecutiveFailures, previous: e.lastBackoff, failure: f, now: now,
+                            random: jitterSource(id, e.snap.consecutiveFailures))
             e.lastBackoff = b.nominal
             e.snap.nextRetryAt = now.addingTimeInterval(b.delay)
             attempt = Attempt(id: nextAttemptID, entryID: id, trigger: trigger, started: started, duration: duration,
@@ -496,9 +505,10 @@ public actor TokenManager {
     /// §10.2.3) wins, up to `retryAfterCap`. "Twice the previous delay" matters after a long
     /// `Retry-After` (or a long wait for a slot): going back to 2 s, 4 s, 8 s then would put the
     /// early, short steps of the backoff into a later minute.
-    private func backoff(failures n: Int, previous: TimeInterval, failure f: TokenFailure, now: Date) -> (delay: TimeInterval, nominal: TimeInterval) {
+    private func backoff(failures n: Int, previous: TimeInterval, failure f: TokenFailure, now: Date,
+                         random: Double) -> (delay: TimeInterval, nominal: TimeInterval) {
         var nominal = min(policy.backoffCap, max(policy.backoffBase * pow(2, Double(min(n, 62) - 1)), n > 1 ? 2 * previous : 0))
-        var delay = min(policy.backoffCap, nominal * (1 + max(0, policy.jitter) * unitRandom()))
+        var delay = min(policy.backoffCap, nominal * (1 + max(0, policy.jitter) * min(1, max(0, random))))
         if let ra = f.retryAfter.flatMap({ RetryAfter.seconds($0, now: now) }), ra > delay {
             delay = min(ra, policy.retryAfterCap)
             nominal = delay

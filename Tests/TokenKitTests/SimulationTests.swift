@@ -9,7 +9,8 @@ import TestProcess
 ///
 /// `TOKENTOP_SIM_HISTORIES` (default 2,000) and `TOKENTOP_SIM_SEED` (the first seed, default
 /// fixed so every run of the suite checks the same histories; `scripts/simulate.sh` varies it).
-@Suite struct SimulationTests {
+/// One run at a time, each on one niced thread: the suite's other tests keep the cores.
+@Suite(.serialized) struct SimulationTests {
     static let env = ProcessInfo.processInfo.environment
     static let histories = env["TOKENTOP_SIM_HISTORIES"].flatMap(Int.init) ?? 2_000
     static let firstSeed = env["TOKENTOP_SIM_SEED"].flatMap(UInt64.init) ?? 20_261_203
@@ -27,7 +28,7 @@ import TestProcess
     }
 
     @Test func seededHistoriesKeepEveryInvariant() async throws {
-        let r = try await Self.run(["histories", "\(Self.histories)", "\(Self.firstSeed)"])
+        let r = try await Self.run(["histories", "\(Self.histories)", "\(Self.firstSeed)", "1"])
         print(r.out.split(separator: "\n").filter { $0.hasPrefix("simulation:") }.joined(separator: "\n"))
         #expect(r.status == 0, "\(r.out)")
         #expect(r.out.contains("simulation: \(Self.histories) histories") && r.out.contains(" 0 failed"), "\(r.out)")
@@ -37,7 +38,7 @@ import TestProcess
     /// refresh of 3 healthy rows elsewhere.
     @Test(arguments: [20, 1000])
     func failingRowsNeverDelayHealthyOnes(failing: Int) async throws {
-        let r = try await Self.run(["fairness", "\(failing)"])
+        let r = try await Self.run(["fairness", "\(failing)", "6"])
         print(r.out)
         #expect(r.status == 0, "\(r.out)")
         #expect(r.out.contains("fairness: \(failing) failing rows"), "\(r.out)")

@@ -138,9 +138,14 @@ public struct Simulator {
         var report = Report(seed: seed)
         let clock = ManualClock(now: start)
         let transport = SimTransport(clock: clock, credentials: credentials, seed: seed)
-        let jitter = SeededUnit(seed: seed ^ 0xA5A5)
+        // Jitter from (entry, failure count): the same whichever of two simultaneous failures
+        // records first.
+        let jitterSeed = seed ^ 0xA5A5
         let manager = TokenManager(routes: routes, fetcher: TokenFetcher(transport: transport, clock: clock, timeout: timeout),
-                                   policy: policy, unitRandom: { jitter.next() })
+                                   policy: policy, jitter: { entry, n in
+                                       var r = SimRandom(seed: jitterSeed &+ UInt64(entry) &* 1_000_003 &+ UInt64(n) &* 7_919)
+                                       return r.unit()
+                                   })
         let entryCount = await manager.entryCount
         // Entry → credential index (entries are made in route order, one per identity).
         var credentialOfEntry: [Int] = []
