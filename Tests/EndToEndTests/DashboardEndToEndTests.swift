@@ -46,7 +46,7 @@ import Testing
                 ("/demo/healthy", "valid"), ("/demo/no-expiry", "no expiry"), ("/demo/auth0", "valid"),
                 ("/demo/wrong-secret", "failed"), ("/demo/empty-403", "failed"), ("/demo/string-expiry", "valid"),
                 ("/demo/form-encoded", "valid"), ("/demo/error-200", "failed"), ("/demo/oversized", "failed"),
-                ("/demo/garbage", "failed"), ("/demo/negative-expiry", "expired"), ("/demo/rate-limited", "failed"),
+                ("/demo/garbage", "failed"), ("/demo/negative-expiry", "per call"), ("/demo/rate-limited", "failed"),
                 ("/demo/public", "unprotected"), ("/demo/hang", "failed"),
             ]
             // Failed tokens are retried with backoff, so a row may show "fetching" for a moment:
