@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "TestProcess", path: "Tests/TestProcess"),
         .testTarget(name: "EndToEndTests", dependencies: ["DemoGateway", "TestProcess"]),
         // The built binary's exit codes and messages for unusable command lines (README "Exit codes").
-        .testTarget(name: "CommandLineTests", dependencies: ["TestProcess"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["TestProcess", "DemoGateway"]),
         // Hostile inputs (docs/fuzzing.md): the corpus of broken configs, and the seeded mutator
         // shared by the in-test fuzz run and the long runs of `tokentop-fuzz` (scripts/fuzz.sh).
         .testTarget(name: "HostileConfigTests", dependencies: ["GatewayConfig", "ConfigLint", "TestProcess"], exclude: ["Corpus"]),

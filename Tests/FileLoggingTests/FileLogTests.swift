@@ -71,7 +71,9 @@ private func tempPath(_ name: String) -> String {
         #expect(mkfifo(path, 0o600) == 0)
         defer { unlink(path) }
         // The reader first (non-blocking), so opening the writer does not wait for one.
-        let reader = open(path, O_RDONLY | O_NONBLOCK)
+        // O_CLOEXEC: a process spawned meanwhile by another test in this process must not inherit the
+        // read end, or the FIFO keeps a reader and the writes below succeed (seen once in CI).
+        let reader = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         #expect(reader >= 0)
         let reports = Reports()
         let log = try FileLog(path: path, onFailure: reports.add)
