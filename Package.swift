@@ -9,8 +9,9 @@ import PackageDescription
 //   BackendCall    – test-calling a backend as the gateway would (URL, martian headers, bearer token)
 //   FileLogging    – the `--log-file` writer (swift-log handler; errors reported, never a trap)
 //   DemoGateway    – loopback OAuth2 server + protected backends (SwiftNIO), for demo and tests
+//   TerminalScreen – pure: the cell grid (screen, cells, styles, keys, size) and the diff planner
 //   Dashboard      – pure UI: model, update, view → cell grid
-//   TerminalCurses – the only module that talks to curses
+//   TerminalCurses – the only module that talks to curses (imports TerminalScreen, not Dashboard)
 //   tokentop       – the executable (swift-argument-parser)
 let package = Package(
     name: "tokentop",
@@ -18,7 +19,7 @@ let package = Package(
     products: [
         .executable(name: "tokentop", targets: ["tokentop"]),
         // For the separate benchmark package (Benchmarks/), which measures these modules in process.
-        .library(name: "TokenTopCore", targets: ["GatewayConfig", "TokenKit", "HTTPTransport", "DemoGateway", "Dashboard"]),
+        .library(name: "TokenTopCore", targets: ["GatewayConfig", "TokenKit", "HTTPTransport", "DemoGateway", "Dashboard", "TerminalScreen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,11 +48,14 @@ let package = Package(
         .target(name: "BackendCall", dependencies: ["GatewayConfig", "TokenKit"]),
         // `--log-file`: one escaped line per event, write errors reported instead of trapping.
         .target(name: "FileLogging", dependencies: ["TokenKit", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Dashboard", dependencies: ["GatewayConfig", "TokenKit", "ConfigLint"]),
+        // Screen, cells, styles, keys and the diff planner: what the UI draws and the terminal shows,
+        // with neither one's dependencies (ratatui keeps its buffer apart from its backends too).
+        .target(name: "TerminalScreen"),
+        .target(name: "Dashboard", dependencies: ["TerminalScreen", "GatewayConfig", "TokenKit", "ConfigLint"]),
         .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
-        .target(name: "TerminalCurses", dependencies: ["CNCurses", "Dashboard"]),
+        .target(name: "TerminalCurses", dependencies: ["CNCurses", "TerminalScreen"]),
         .executableTarget(name: "tokentop", dependencies: [
-            "GatewayConfig", "TokenKit", "HTTPTransport", "DemoGateway", "Dashboard", "TerminalCurses", "ConfigLint",
+            "GatewayConfig", "TokenKit", "HTTPTransport", "DemoGateway", "Dashboard", "TerminalScreen", "TerminalCurses", "ConfigLint",
             "BackendCall", "FileLogging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -62,11 +66,12 @@ let package = Package(
         // invariants, and `tokentop-sim`, which SimulationTests runs under nice.
         .target(name: "SimulationHarness", dependencies: ["TokenKit", "GatewayConfig"], path: "Tests/Simulation/Harness"),
         .executableTarget(name: "tokentop-sim", dependencies: ["SimulationHarness"], path: "Tests/Simulation/Runner"),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TokenKit", "GatewayConfig", "ConfigLint"], exclude: ["Golden"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalScreen", "TokenKit", "GatewayConfig", "ConfigLint"], exclude: ["Golden"]),
         .testTarget(name: "ConfigLintTests", dependencies: ["ConfigLint", "GatewayConfig"]),
         .testTarget(name: "BackendCallTests", dependencies: ["BackendCall", "TokenKit", "HTTPTransport", "DemoGateway", "GatewayConfig"]),
         .testTarget(name: "FileLoggingTests", dependencies: ["FileLogging"]),
-        .testTarget(name: "TerminalCursesTests", dependencies: ["TerminalCurses", "CNCurses", "Dashboard"]),
+        .testTarget(name: "TerminalScreenTests", dependencies: ["TerminalScreen"]),
+        .testTarget(name: "TerminalCursesTests", dependencies: ["TerminalCurses", "CNCurses", "TerminalScreen"]),
         .testTarget(name: "DemoGatewayTests", dependencies: [
             "DemoGateway",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -79,7 +84,7 @@ let package = Package(
         // Hostile inputs (docs/fuzzing.md): the corpus of broken configs, and the seeded mutator
         // shared by the in-test fuzz run and the long runs of `tokentop-fuzz` (scripts/fuzz.sh).
         .testTarget(name: "HostileConfigTests", dependencies: ["GatewayConfig", "ConfigLint", "TestProcess"], exclude: ["Corpus"]),
-        .target(name: "FuzzHarness", dependencies: ["GatewayConfig", "TokenKit", "ConfigLint", "Dashboard"],
+        .target(name: "FuzzHarness", dependencies: ["GatewayConfig", "TokenKit", "ConfigLint", "Dashboard", "TerminalScreen"],
                 path: "Tests/FuzzTests/Harness"),
         .executableTarget(name: "tokentop-fuzz", dependencies: ["FuzzHarness"], path: "Tests/FuzzTests/Runner"),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzHarness"], path: "Tests/FuzzTests/Tests"),

@@ -1,3 +1,4 @@
+import TerminalScreen
 import Foundation
 import GatewayConfig
 import TokenKit

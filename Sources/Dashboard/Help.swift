@@ -1,3 +1,4 @@
+import TerminalScreen
 import ConfigLint
 import Foundation
 import TokenKit

@@ -1,3 +1,4 @@
+import TerminalScreen
 import Foundation
 
 /// A decoded (not verified) JSON Web Token, for display. Access tokens are often JWTs, and their

@@ -1,3 +1,4 @@
+import TerminalScreen
 import TokenKit
 
 /// How each token state looks. Every state has a glyph *and* a word so the table reads the same

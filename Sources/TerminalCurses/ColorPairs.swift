@@ -1,4 +1,4 @@
-import Dashboard
+import TerminalScreen
 
 /// How `Color`s become curses colour numbers on a given terminal. Pure, for tests.
 public struct ColorPalette: Sendable, Hashable {

@@ -1,5 +1,5 @@
 import CNCurses
-import Dashboard
+import TerminalScreen
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

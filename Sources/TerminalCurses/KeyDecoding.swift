@@ -1,5 +1,5 @@
 import CNCurses
-import Dashboard
+import TerminalScreen
 
 /// Turns what `wget_wch` returns into `Key`s. Resize and mouse need the terminal and are handled
 /// by `CursesTerminal`; everything else is pure.

@@ -2,6 +2,7 @@ import ArgumentParser
 import BackendCall
 import ConfigLint
 import Dashboard
+import TerminalScreen
 import FileLogging
 import Foundation
 import GatewayConfig

@@ -3,6 +3,7 @@ import GatewayConfig
 import Testing
 @testable import TokenKit
 @testable import Dashboard
+import TerminalScreen
 
 /// Selects a route by id (rows are in config order in the fixture).
 func select(_ m: inout DashboardModel, route id: Int) {

@@ -6,6 +6,7 @@ import Testing
 // them); tests build them directly through the internal memberwise ones.
 @testable import TokenKit
 @testable import Dashboard
+import TerminalScreen
 
 /// A fixed scene with one row in every state, a shared token and a JWT, at a fixed clock.
 enum Fixture {

@@ -3,6 +3,7 @@ import GatewayConfig
 import Testing
 @testable import TokenKit
 @testable import Dashboard
+import TerminalScreen
 
 /// Compares `text` with `Golden/<name>.txt` exactly. A missing golden (or TOKENTOP_UPDATE_GOLDEN=1)
 /// writes the file and fails, so a golden is never created silently: rerun to pass, and read the

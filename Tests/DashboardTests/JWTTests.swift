@@ -3,6 +3,7 @@ import GatewayConfig
 import Testing
 @testable import TokenKit
 @testable import Dashboard
+import TerminalScreen
 
 @Suite struct JWTTests {
     @Test func decodesHeaderAndClaims() throws {

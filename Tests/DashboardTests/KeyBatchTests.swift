@@ -2,6 +2,7 @@ import Foundation
 import GatewayConfig
 import Testing
 @testable import Dashboard
+import TerminalScreen
 
 /// `Msg.keys`: keys that arrived together (a paste) give the same model as one `.key` each, with
 /// one filter pass for the batch instead of one per character.

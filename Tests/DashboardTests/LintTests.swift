@@ -4,6 +4,7 @@ import GatewayConfig
 import Testing
 @testable import TokenKit
 @testable import Dashboard
+import TerminalScreen
 
 @Suite struct LintTests {
     @Test func rowsCarryTheirWorstSeverity() {

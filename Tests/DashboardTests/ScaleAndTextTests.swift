@@ -3,6 +3,7 @@ import GatewayConfig
 import Testing
 @testable import TokenKit
 @testable import Dashboard
+import TerminalScreen
 
 @Suite struct ScaleTests {
     /// Drawing formats only the rows on screen, however long the table: the structural half of

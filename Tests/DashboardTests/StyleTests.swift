@@ -3,6 +3,7 @@ import GatewayConfig
 import Testing
 @testable import TokenKit
 @testable import Dashboard
+import TerminalScreen
 
 /// The column where `needle` starts on a screen row (display columns), if it's there.
 func column(of needle: String, in screen: Screen, row: Int) -> Int? {

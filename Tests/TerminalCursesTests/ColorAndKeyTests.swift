@@ -1,5 +1,5 @@
 import CNCurses
-import Dashboard
+import TerminalScreen
 import Testing
 @testable import TerminalCurses
 

@@ -13,6 +13,7 @@
 import BenchSupport
 import Benchmark
 import Dashboard
+import TerminalScreen
 import DemoGateway
 import Foundation
 import GatewayConfig

@@ -18,6 +18,7 @@
 // and callgrind is the profiler that works on these machines.
 import BenchSupport
 import Dashboard
+import TerminalScreen
 import DemoGateway
 import Dispatch
 import Foundation

@@ -1,5 +1,6 @@
 import ConfigLint
 import Dashboard
+import TerminalScreen
 import Foundation
 import GatewayConfig
 import TokenKit

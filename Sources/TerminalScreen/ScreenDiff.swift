@@ -1,5 +1,3 @@
-import Dashboard
-
 /// One stretch of a row to write with a single style: `glyphs` in order, each taking its display
 /// width (1 or 2 columns), `width` columns in total starting at (`row`, `col`).
 public struct DrawRun: Sendable, Hashable {

@@ -1,6 +1,5 @@
-import Dashboard
+@testable import TerminalScreen
 import Testing
-@testable import TerminalCurses
 
 private let size = Size(width: 20, height: 4)
 
