@@ -11,6 +11,7 @@ import PackageDescription
 //   DemoGateway    – loopback OAuth2 server + protected backends (SwiftNIO), for demo and tests
 //   TerminalScreen – pure: the cell grid (screen, cells, styles, keys, size) and the diff planner
 //   Dashboard      – pure UI: model, update, view → cell grid
+//   DashboardRuntime – the UI loop on any `Terminal`, effects' tasks, test calls (tested in memory)
 //   TerminalCurses – the only module that talks to curses (imports TerminalScreen, not Dashboard)
 //   tokentop       – the executable (swift-argument-parser)
 let package = Package(
@@ -52,10 +53,16 @@ let package = Package(
         // with neither one's dependencies (ratatui keeps its buffer apart from its backends too).
         .target(name: "TerminalScreen"),
         .target(name: "Dashboard", dependencies: ["TerminalScreen", "GatewayConfig", "TokenKit", "ConfigLint"]),
+        // The dashboard between model and terminal: UI loop, messages, effects' tasks, test calls.
+        // Runs on curses in the executable and on an in-memory terminal in tests.
+        .target(name: "DashboardRuntime", dependencies: [
+            "Dashboard", "TerminalScreen", "TokenKit", "GatewayConfig", "ConfigLint", "BackendCall", "HTTPTransport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "TerminalCurses", dependencies: ["CNCurses", "TerminalScreen"]),
         .executableTarget(name: "tokentop", dependencies: [
-            "GatewayConfig", "TokenKit", "HTTPTransport", "DemoGateway", "Dashboard", "TerminalScreen", "TerminalCurses", "ConfigLint",
+            "GatewayConfig", "TokenKit", "HTTPTransport", "DemoGateway", "Dashboard", "DashboardRuntime", "TerminalScreen", "TerminalCurses", "ConfigLint",
             "BackendCall", "FileLogging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -71,6 +78,10 @@ let package = Package(
         .testTarget(name: "BackendCallTests", dependencies: ["BackendCall", "TokenKit", "HTTPTransport", "DemoGateway", "GatewayConfig"]),
         .testTarget(name: "FileLoggingTests", dependencies: ["FileLogging"]),
         .testTarget(name: "TerminalScreenTests", dependencies: ["TerminalScreen"]),
+        // The dashboard runtime on an in-memory terminal against DemoGateway (keys in, frames out).
+        .testTarget(name: "DashboardRuntimeTests", dependencies: [
+            "DashboardRuntime", "Dashboard", "TerminalScreen", "TokenKit", "GatewayConfig", "HTTPTransport", "DemoGateway",
+        ]),
         .testTarget(name: "TerminalCursesTests", dependencies: ["TerminalCurses", "CNCurses", "TerminalScreen"]),
         .testTarget(name: "DemoGatewayTests", dependencies: [
             "DemoGateway",

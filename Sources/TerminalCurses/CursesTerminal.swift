@@ -30,7 +30,7 @@ import Darwin
 ///     if quit || terminal.inputClosed { break }
 /// }
 /// ```
-public final class CursesTerminal {
+public final class CursesTerminal: Terminal {
     /// Fires `readKey` early from other threads (see `TerminalWaker`).
     public let waker: TerminalWaker
     /// Statistics of the last `draw` (for tests and benchmarks).

@@ -1,4 +1,5 @@
 import CNCurses
+import TerminalScreen
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -11,7 +12,7 @@ import Darwin
 /// snapshot arrives from the manager's actor, calling `wake()` makes `readKey` return nil at
 /// once, so the UI redraws immediately instead of after the timeout. A self-pipe: `wake()`
 /// writes one byte (async-signal-safe, never blocks), `readKey` polls it next to stdin.
-public final class TerminalWaker: Sendable {
+public final class TerminalWaker: TerminalWaking {
     let readFD: Int32
     let writeFD: Int32
 

@@ -1,0 +1,256 @@
+import Dashboard
+import DashboardRuntime
+import DemoGateway
+import Foundation
+import GatewayConfig
+import HTTPTransport
+import Synchronization
+import TerminalScreen
+import Testing
+import TokenKit
+
+/// The dashboard's real runtime — UI loop on its own thread, token manager, test calls over
+/// loopback HTTP to DemoGateway — on an in-memory terminal: keys in, frames out, no tmux. What only
+/// a real terminal shows (curses setup and restore, signals, colours, `NO_COLOR`, `$TERM`) stays in
+/// the end-to-end tests.
+@Suite struct RuntimeTests {
+    /// One running dashboard on the demo gateway's config.
+    final class Rig: Sendable {
+        let demo: DemoGateway
+        let terminal: InMemoryTerminal
+        let runtime: DashboardRuntime
+        let clock: any TokenClock
+        private let tokenTransport: AHCTransport
+        private let backendTransport: AHCTransport
+        private let finished = Finished()
+        final class Finished: Sendable { let result = Mutex<Result<Void, any Error>?>(nil) }
+
+        /// - Parameter tokenTimeout: the token requests' deadline (`--timeout`). 5 s: at 1 s, a
+        ///   machine loaded by a parallel build failed healthy loopback fetches now and then.
+        init(size: Size = Size(width: 120, height: 40), clock: any TokenClock = SystemClock(),
+             demoOptions: DemoGateway.Options = .init(slowDelay: .milliseconds(500)), tokenTimeout: Duration = .seconds(5)) async throws {
+            demo = try await DemoGateway.start(options: demoOptions)
+            let config = try ConfigLoader.load(bytes: Array(demo.configJSON().utf8), file: "demo.json")
+            // As the executable makes it: a connection per fetch slot (AHC's default pool of 8 made
+            // fetches wait for a connection and fail while the hanging row held some).
+            tokenTransport = try AHCTransport(retryConnects: false, connectionsPerHost: RefreshPolicy().maxConcurrent)
+            backendTransport = try AHCTransport(connectTimeout: .seconds(2), followRedirects: false, retryConnects: false)
+            self.clock = clock
+            runtime = await DashboardRuntime.make(config: config, fetcher: TokenFetcher(transport: tokenTransport, clock: clock, timeout: tokenTimeout),
+                                                  backendTransport: backendTransport, callTimeout: .seconds(60))
+            let terminal = InMemoryTerminal(size: size)
+            self.terminal = terminal
+            let runtime = self.runtime
+            Task { [finished] in
+                let r = await runtime.run { terminal }
+                finished.result.withLock { $0 = r }
+            }
+        }
+
+        var hasFinished: Bool { finished.result.withLock { $0 != nil } }
+
+        /// Polls the screen until `condition` holds (every 20 ms, up to `timeout` seconds) and
+        /// returns that screen; fails with the last screen otherwise.
+        @discardableResult
+        func waitFor(_ what: String, timeout: Double = 15, _ condition: (String) -> Bool) async throws -> String {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                let s = terminal.text
+                if condition(s) { return s }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let s = terminal.text
+            if condition(s) { return s }
+            Issue.record("timed out after \(timeout) s waiting for \(what); the screen:\n\(s)")
+            throw CancellationError()
+        }
+
+        /// The table line of `endpoint` (as the end-to-end tests find it).
+        func row(_ screen: String, _ endpoint: String) -> String? {
+            let key = String(endpoint.prefix(16))
+            return screen.split(separator: "\n").map(String.init).first { line in
+                guard let r = line.range(of: key) else { return false }
+                let next = line[r.upperBound...].first
+                return endpoint.count > 16 || next == " " || next == "…" || next == nil
+            }
+        }
+
+        /// Waits for the first fetches (the table with a failed row).
+        func waitForTable() async throws {
+            try await waitFor("the table with fetched tokens") { $0.contains("healthy") && $0.contains("✕ failed") }
+        }
+
+        /// `q`, then waits until the runtime has returned; shuts everything down.
+        func quit() async throws {
+            terminal.type("q")
+            try await waitUntilFinished()
+            await tokenTransport.shutdown()
+            await backendTransport.shutdown()
+            try await demo.shutdown()
+        }
+
+        func waitUntilFinished(timeout: Double = 10) async throws {
+            let deadline = Date().addingTimeInterval(timeout)
+            while !hasFinished && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(hasFinished, "the runtime did not return within \(timeout) s of q")
+            #expect(terminal.isStopped, "the terminal was not restored")
+        }
+    }
+
+    @Test func everyScenarioShowsItsStateAndErrors() async throws {
+        // 2 s, so the hanging row fails soon; a healthy row that misses it is retried.
+        let rig = try await Rig(tokenTimeout: .seconds(2))
+        try await rig.waitFor("hang to time out") { rig.row($0, "/demo/hang")?.contains("failed") == true }
+        let expected: [(String, String)] = [
+            ("/demo/healthy", "valid"), ("/demo/no-expiry", "no expiry"), ("/demo/auth0", "valid"),
+            ("/demo/wrong-secret", "failed"), ("/demo/empty-403", "failed"), ("/demo/string-expiry", "valid"),
+            ("/demo/form-encoded", "valid"), ("/demo/error-200", "failed"), ("/demo/oversized", "failed"),
+            ("/demo/garbage", "failed"), ("/demo/negative-expiry", "per call"), ("/demo/rate-limited", "failed"),
+            ("/demo/public", "unprotected"), ("/demo/hang", "failed"),
+        ]
+        // Failed tokens are retried with backoff, so a row may show "fetching" for a moment.
+        for (endpoint, state) in expected {
+            try await rig.waitFor("\(endpoint) to be \(state)") { rig.row($0, endpoint)?.contains(state) == true }
+        }
+        // Each error on its row (a retry in flight shows "fetching" for a moment).
+        for (endpoint, error) in [("/demo/wrong-secret", "401 invalid_client"), ("/demo/rate-limited", "429"), ("/demo/empty-403", "403 Forbidden")] {
+            try await rig.waitFor("\(endpoint): \(error)") { rig.row($0, endpoint)?.contains(error) == true }
+        }
+        let s = rig.terminal.text
+        #expect(rig.row(s, "/demo/healthy")?.contains("×6") == true)  // shared by 6 rows
+        #expect(s.contains("tokentop demo gateway"))
+        try await rig.quit()
+    }
+
+    @Test func forceRefreshMakesExactlyOneMoreTokenRequest() async throws {
+        let rig = try await Rig()
+        try await rig.waitFor("healthy fetched") { rig.row($0, "/demo/healthy")?.contains("valid") == true }
+        let before = rig.demo.tokenRequestCount(clientID: "healthy")
+        #expect(before == 1)
+        rig.terminal.type("r")
+        try await rig.waitFor("the flash") { $0.contains("refreshed healthy") }
+        #expect(rig.demo.tokenRequestCount(clientID: "healthy") == before + 1)
+        try await rig.quit()
+    }
+
+    /// Countdowns and the token schedule follow the clock the runtime is given: with a manual
+    /// clock the test moves time, and nothing depends on how fast this machine is.
+    @Test func countdownsAndRefreshesFollowTheClock() async throws {
+        let clock = ManualClock()
+        let rig = try await Rig(clock: clock)
+        // 3600 s token, shown by the gateway's rule: 10 s earlier.
+        try await rig.waitFor("healthy at 59m50s, short-lived at 10s") {
+            rig.row($0, "/demo/healthy")?.contains("59m50s") == true && rig.row($0, "/demo/short-lived")?.contains("10s") == true
+        }
+        #expect(rig.demo.tokenRequestCount(clientID: "short-lived") == 1)
+        // The 20 s token is due 10 s before its expiry.
+        clock.advance(by: 15)
+        rig.terminal.wake()
+        try await rig.waitFor("the countdown to move 15 s") { rig.row($0, "/demo/healthy")?.contains("59m35s") == true }
+        try await rig.waitFor("short-lived refreshed by the schedule") { _ in rig.demo.tokenRequestCount(clientID: "short-lived") == 2 }
+        clock.advance(by: 600)
+        rig.terminal.wake()
+        try await rig.waitFor("ten minutes later") { rig.row($0, "/demo/healthy")?.contains("49m35s") == true }
+        #expect(rig.demo.tokenRequestCount(clientID: "healthy") == 1)
+        try await rig.quit()
+    }
+
+    @Test func filterDetailSortHelpAndEventLog() async throws {
+        let rig = try await Rig()
+        try await rig.waitFor("auth0 fetched") { rig.row($0, "/demo/auth0")?.contains("valid") == true }
+        rig.terminal.type("/auth0")
+        let filtered = try await rig.waitFor("only the auth0 row") { $0.contains("“auth0”") && $0.contains("/demo/auth0") }
+        #expect(!filtered.contains("/demo/wrong-secret"))
+        rig.terminal.type([.enter, .enter])  // keep the filter, then details of the only row
+        let detail = try await rig.waitFor("the auth0 details") { $0.contains("Details ·") && $0.contains("Credential") }
+        #expect(detail.contains("audience"))
+        #expect(!detail.contains("auth0-secret"))  // secrets never on screen
+        #expect(detail.contains("basic → 401, body → 200"))
+        rig.terminal.type([.escape, .escape])  // closes the pane, clears the filter
+        try await rig.waitFor("all rows back") { $0.contains("/demo/wrong-secret") }
+        rig.terminal.type("s")
+        try await rig.waitFor("a sort marker") { $0.contains("▲") || $0.contains("▼") }
+        rig.terminal.type("?")
+        let help = try await rig.waitFor("help") { $0.contains("this help") }
+        #expect(help.contains("refresh"))
+        rig.terminal.type([.escape])
+        rig.terminal.type("e")
+        let events = try await rig.waitFor("the event log") { $0.contains("initial") && $0.contains("TRIGGER") }
+        #expect(events.contains("basic"))
+        rig.terminal.type([.escape])  // q, like Esc, closes a pane first
+        try await rig.waitFor("the table") { $0.contains("REFRESHED") }
+        try await rig.quit()
+    }
+
+    @Test func resizeReflowsAndTooSmallIsExplained() async throws {
+        let rig = try await Rig()
+        try await rig.waitForTable()
+        #expect(rig.terminal.text.contains("REFRESHED"))
+        rig.terminal.resize(to: Size(width: 80, height: 24))
+        let narrow = try await rig.waitFor("the 80-column layout") { !$0.contains("REFRESHED") && $0.contains("STATE") }
+        #expect(rig.terminal.lastFrame?.size == Size(width: 80, height: 24))
+        #expect(narrow.split(separator: "\n").allSatisfy { $0.count <= 80 })
+        rig.terminal.resize(to: Size(width: 40, height: 10))
+        try await rig.waitFor("the too-small notice") { $0.contains("terminal too small") }
+        rig.terminal.resize(to: Size(width: 120, height: 40))
+        try await rig.waitFor("the wide layout again") { $0.contains("REFRESHED") }
+        try await rig.quit()
+    }
+
+    @Test func testCallShowsTheResponseAndTheBackendGetsTheToken() async throws {
+        let rig = try await Rig()
+        try await rig.waitFor("healthy fetched") { rig.row($0, "/demo/healthy")?.contains("valid") == true }
+        rig.terminal.type("t")
+        let pane = try await rig.waitFor("the 200 response") { $0.contains("✓ 200 OK") && $0.contains("\"backend\": \"healthy\"") }
+        #expect(pane.contains("Test call · GET /demo/healthy"))
+        #expect(pane.contains("Authorization: Bearer eyJ"), "the request's token, masked")
+        let call = try #require(rig.demo.recordedBackendRequests().last { $0.path == "/api/healthy" })
+        let token = String(try #require(call.header("Authorization")).dropFirst("Bearer ".count))
+        #expect(!token.isEmpty && !pane.contains(token), "the token in full is never on screen")
+        rig.terminal.type([.escape])
+        try await rig.waitFor("the CALL column") { $0.contains("CALL") && rig.row($0, "/demo/healthy")?.contains("200 OK") == true }
+        try await rig.quit()
+    }
+
+    @Test func aRejectedTokenIsReplacedOnceAndTheCallMadeAgain() async throws {
+        let rig = try await Rig()
+        rig.terminal.type("/scoped")
+        rig.terminal.type([.enter])
+        try await rig.waitFor("scoped fetched") { rig.row($0, "/demo/scoped")?.contains("valid") == true }
+        rig.terminal.type("t")
+        try await rig.waitFor("the 403") { $0.contains("✕ 403 Forbidden") && $0.contains("This backend requires scope 'admin'") }
+        let before = rig.demo.tokenRequestCount(clientID: "scoped")
+        rig.terminal.type("r")
+        let again = try await rig.waitFor("the second answer") { $0.contains("First answer  403 Forbidden (insufficient_scope)") && $0.contains("✕ 403 Forbidden") }
+        #expect(again.contains("fetched for this call"))
+        #expect(rig.demo.tokenRequestCount(clientID: "scoped") == before + 1)
+        rig.terminal.type([.ctrl("c")])  // quits from any pane
+        try await rig.waitUntilFinished()
+        try await rig.quit()
+    }
+
+    /// Quitting while a test call waits on a backend that never answers: the runtime cancels the
+    /// call and returns at once (not after the 60 s call timeout), the terminal is restored, and
+    /// the token manager is stopped — nothing runs once `run` has returned.
+    @Test func quitEndsEffectsInFlightAndStopsTheManager() async throws {
+        let rig = try await Rig()
+        try await rig.waitFor("healthy fetched") { rig.row($0, "/demo/healthy")?.contains("valid") == true }
+        rig.demo.setFault(.hang, path: "/api/healthy")
+        rig.terminal.type("t")
+        try await rig.waitFor("the call under way") { $0.contains("Test call · GET /demo/healthy") }
+        try await rig.waitFor("the backend to have the request") { _ in rig.demo.recordedBackendRequests().contains { $0.path == "/api/healthy" } }
+        rig.terminal.type([.escape])  // the call goes on in the background
+        try await rig.quit()
+        let tokenRequests = rig.demo.totalTokenRequests()
+        #expect(await rig.runtime.manager.refresh(entry: 0, trigger: .forced) == nil, "a stopped manager fetches nothing")
+        #expect(rig.demo.totalTokenRequests() == tokenRequests)
+    }
+
+    @Test func inputThatEndsEndsTheDashboard() async throws {
+        let rig = try await Rig()
+        try await rig.waitForTable()
+        rig.terminal.closeInput()
+        try await rig.waitUntilFinished()
+        try await rig.quit()
+    }
+}
