@@ -105,9 +105,8 @@ public final class FileLog: Sendable {
             get { metadata[key] }
             set { metadata[key] = newValue }
         }
-        public func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-                        file: String, function: String, line: UInt) {
-            self.file.write(level: level, message: message.description)
+        public func log(event: LogEvent) {
+            self.file.write(level: event.level, message: event.message.description)
         }
     }
 }

@@ -79,6 +79,7 @@ final class TmuxDriver: @unchecked Sendable {
         throw TimeoutError()
     }
 
+    @discardableResult  // waiting is the point; the screen is there for those who check more
     func waitFor(text: String, timeout: TimeInterval = 15, sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
         try await waitFor("\"\(text)\"", timeout: timeout, sourceLocation: sourceLocation) { $0.contains(text) }
     }

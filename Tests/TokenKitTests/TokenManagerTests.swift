@@ -55,7 +55,7 @@ func route(_ id: Int, client: String = "c", secret: String = "s", disabled: Bool
         let clock = ManualClock()
         let t = ScriptedTransport([ok(60)])
         let m = TokenManager(routes: [route(0)], fetcher: TokenFetcher(transport: t, clock: clock))
-        for task in await m.startDue() { await task.value }
+        for task in await m.startDue() { _ = await task.value }
         #expect(t.count == 1)
         let s = await m.snapshot()[0]
         #expect(s.state(at: clock.now) == .valid)
@@ -64,7 +64,7 @@ func route(_ id: Int, client: String = "c", secret: String = "s", disabled: Bool
         #expect(await m.startDue().isEmpty)
         #expect(await m.snapshot()[0].state(at: clock.now) == .expiring) // 1 s left < min(60, 6)
         clock.advance(by: 1)
-        for task in await m.startDue() { await task.value }
+        for task in await m.startDue() { _ = await task.value }
         #expect(t.count == 2)
         #expect(await m.snapshot()[0].attempts.first?.trigger == .scheduled)
     }
@@ -141,7 +141,7 @@ func route(_ id: Int, client: String = "c", secret: String = "s", disabled: Bool
     @Test func noExpiryIsNeverRefreshedByItself() async {
         let clock = ManualClock()
         let m = TokenManager(routes: [route(0)], fetcher: TokenFetcher(transport: ScriptedTransport([ok(nil)]), clock: clock))
-        for task in await m.startDue() { await task.value }
+        for task in await m.startDue() { _ = await task.value }
         #expect(await m.snapshot()[0].state(at: clock.now) == .noExpiry)
         #expect(await m.nextDue() == nil)
     }
