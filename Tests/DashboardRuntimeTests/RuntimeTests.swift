@@ -1,3 +1,4 @@
+import ConfigLint
 import Dashboard
 import DashboardRuntime
 import DemoGateway
@@ -28,16 +29,23 @@ import TokenKit
         /// - Parameter tokenTimeout: the token requests' deadline (`--timeout`). 5 s: at 1 s, a
         ///   machine loaded by a parallel build failed healthy loopback fetches now and then.
         init(size: Size = Size(width: 120, height: 40), clock: any TokenClock = SystemClock(),
-             demoOptions: DemoGateway.Options = .init(slowDelay: .milliseconds(500)), tokenTimeout: Duration = .seconds(5)) async throws {
+             demoOptions: DemoGateway.Options = .init(slowDelay: .milliseconds(500)), tokenTimeout: Duration = .seconds(5),
+             lint: Bool = false) async throws {
             demo = try await DemoGateway.start(options: demoOptions)
-            let config = try ConfigLoader.load(bytes: Array(demo.configJSON().utf8), file: "demo.json")
+            let bytes = Array(demo.configJSON().utf8)
+            let config = try ConfigLoader.load(bytes: bytes, file: "demo.json")
             // As the executable makes it: a connection per fetch slot (AHC's default pool of 8 made
             // fetches wait for a connection and fail while the hanging row held some).
             tokenTransport = try AHCTransport(retryConnects: false, connectionsPerHost: RefreshPolicy().maxConcurrent)
             backendTransport = try AHCTransport(connectTimeout: .seconds(2), followRedirects: false, retryConnects: false)
             self.clock = clock
+            let lintOnce: @Sendable () -> [Finding] = {
+                (try? ConfigLinter.lint(file: "demo.json", bytes: bytes, environment: [:], loaded: config))?.findings ?? []
+            }
+            let linter = lint ? lintOnce : nil
             runtime = await DashboardRuntime.make(config: config, fetcher: TokenFetcher(transport: tokenTransport, clock: clock, timeout: tokenTimeout),
-                                                  backendTransport: backendTransport, callTimeout: .seconds(60))
+                                                  backendTransport: backendTransport, callTimeout: .seconds(60),
+                                                  lint: linter)
             let terminal = InMemoryTerminal(size: size)
             self.terminal = terminal
             let runtime = self.runtime
@@ -225,6 +233,56 @@ import TokenKit
         #expect(again.contains("fetched for this call"))
         #expect(rig.demo.tokenRequestCount(clientID: "scoped") == before + 1)
         rig.terminal.type([.ctrl("c")])  // quits from any pane
+        try await rig.waitUntilFinished()
+        try await rig.quit()
+    }
+
+    /// Filters the table down to one endpoint and waits until it is the only row.
+    func only(_ rig: Rig, _ endpoint: String) async throws {
+        rig.terminal.type("/" + endpoint)
+        rig.terminal.type([.enter])
+        try await rig.waitFor("\(endpoint) alone") { $0.contains("filter “\(endpoint)” 1/") }
+    }
+
+    @Test func placeholdersArePromptedAndRememberedAndUnprotectedBackendsCallable() async throws {
+        let rig = try await Rig()
+        try await only(rig, "users")
+        rig.terminal.type("t")
+        try await rig.waitFor("the prompt with the placeholder's note") { $0.contains("›{id}") && $0.contains("from the endpoint path /demo/users/{id}") }
+        rig.terminal.type("42")
+        try await rig.waitFor("the preview") { $0.contains("/api/healthy/users/42") }
+        rig.terminal.type([.enter])
+        try await rig.waitFor("the echoed path") { $0.contains("✓ 200 OK") && $0.contains("\"path\": \"/api/healthy/users/42\"") }
+        // t in the pane: the prompt again, prefilled with 42.
+        rig.terminal.type("t")
+        try await rig.waitFor("the prefilled prompt") { $0.contains("›{id}") && $0.contains("/api/healthy/users/42") }
+        rig.terminal.type([.escape, .escape, .escape])  // the prompt, the pane, the filter
+        try await rig.waitFor("all rows back") { $0.contains("/demo/wrong-secret") }
+        try await only(rig, "public")
+        rig.terminal.type("t")
+        let pub = try await rig.waitFor("the public answer") { $0.contains("✓ 200 OK") && $0.contains("\"backend\": \"public\"") }
+        #expect(pub.contains("none (unprotected backend)"))
+        rig.terminal.type([.ctrl("c")])
+        try await rig.waitUntilFinished()
+        try await rig.quit()
+    }
+
+    @Test func lintFindingsShowInHeaderRowsDetailAndLintView() async throws {
+        let rig = try await Rig(lint: true)
+        // The demo config writes its (fake) secrets in the file: a warning on every protected row.
+        let table = try await rig.waitFor("the lint count") { $0.contains("lint:") && $0.contains("warnings") }
+        #expect(rig.row(table, "/demo/healthy")?.hasPrefix("⚠") == true)
+        #expect(rig.row(table, "/demo/public")?.hasPrefix("⚠") == false)
+        rig.terminal.type([.enter])
+        try await rig.waitFor("the detail pane") { $0.contains("see below") }
+        rig.terminal.type("G")
+        let detail = try await rig.waitFor("the findings") { $0.contains("[secret-in-file]") && $0.contains("fix") }
+        #expect(detail.contains("client_secret at "), "the finding's path and line:column")
+        rig.terminal.type([.escape])
+        rig.terminal.type("L")
+        let all = try await rig.waitFor("the lint view") { $0.contains("About endpoints and backends") }
+        #expect(all.contains("[duplicate-credentials]"))
+        rig.terminal.type([.ctrl("c")])
         try await rig.waitUntilFinished()
         try await rig.quit()
     }
