@@ -154,36 +154,40 @@ extension DashboardModel {
         guard var form = callForm, let route = route(id: form.routeID) else { mode = .table; return [] }
         form.problem = nil
         let last = form.fields.count - 1
-        switch key {
-        case .escape:
+        // The host field takes digits and space as choices; every other field takes characters as text.
+        if form.focusedField == .hostChoice, case .char(let c) = key {
+            let n = max(1, route.hosts.count)
+            if c == " " { form.hostIndex = (form.hostIndex + 1) % n }
+            if let d = c.wholeNumberValue, d >= 1, d <= route.hosts.count { form.hostIndex = d - 1 }
+            callForm = form
+            return []
+        }
+        switch KeyMap.action(for: key, in: .prompt) {
+        case .cancel:
             callForm = nil
             mode = promptReturnMode
             setFlash(.info, "test call cancelled")
             return []
-        case .enter:
+        case .nextFieldOrCall:
             if form.focus < last { form.focus += 1 } else {
                 let base: Mode = promptReturnMode == .response ? (pane?.returnMode ?? .table) : (promptReturnMode == .detail ? .detail : .table)
                 return submit(form, base: base)
             }
-        case .tab, .down:
+        case .fieldNext:
             form.focus = (form.focus + 1) % form.fields.count
-        case .backTab, .up:
+        case .fieldPrevious:
             form.focus = (form.focus + form.fields.count - 1) % form.fields.count
-        case .left where form.focusedField == .hostChoice, .right where form.focusedField == .hostChoice,
-             .char(" ") where form.focusedField == .hostChoice:
+        case .hostPrevious where form.focusedField == .hostChoice, .hostNext where form.focusedField == .hostChoice:
             let n = max(1, route.hosts.count)
             form.hostIndex = (form.hostIndex + (key == .left ? n - 1 : 1)) % n
-        case .char(let c) where form.focusedField == .hostChoice:
-            if let d = c.wholeNumberValue, d >= 1, d <= route.hosts.count { form.hostIndex = d - 1 }
-        case .backspace, .delete:
+        case .deleteCharacter:
             if form.isTextField, !form.values[form.focus].isEmpty { form.values[form.focus].removeLast() }
-        case .ctrl("u"):
+        case .clearField:
             if form.isTextField { form.values[form.focus] = "" }
-        case .char(let c):
-            guard form.isTextField, !c.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { break }
-            form.values[form.focus].append(c)
         default:
-            break
+            if case .char(let c) = key, form.isTextField, !c.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                form.values[form.focus].append(c)
+            }
         }
         callForm = form
         return []
@@ -216,28 +220,27 @@ extension DashboardModel {
             clampPaneScroll()
             return []
         }
-        switch key {
-        case .escape:
-            if !p.filter.isEmpty { p.filter = ""; p.scroll = 0 } else { mode = p.returnMode }
-        case .char("q"): mode = p.returnMode
-        case .up, .char("k"), .mouseWheelUp: p.scroll -= 1
-        case .down, .char("j"), .mouseWheelDown: p.scroll += 1
-        case .pageUp: p.scroll -= rows
-        case .pageDown: p.scroll += rows
-        case .home, .char("g"): p.scroll = 0
-        case .end, .char("G"): p.scroll = Int.max / 2
-        case .char("/"): p.filterEditing = true
-        case .char("t"):
-            pane = p
-            return startCall(routeID: p.spec.routeID)
-        case .char("r"):
-            pane = p
-            return refreshAndCallAgain()
-        case .char("?"):
-            pane = p
-            openHelp()
-            return []
-        default: break
+        guard let action = KeyMap.action(for: key, in: .response) else { return [] }
+        if let to = Viewport.scrolled(p.scroll, by: action, page: rows) {
+            p.scroll = to
+        } else {
+            switch action {
+            case .close:
+                // Esc clears a filter first; q always closes.
+                if key == .escape, !p.filter.isEmpty { p.filter = ""; p.scroll = 0 } else { mode = p.returnMode }
+            case .filterLines: p.filterEditing = true
+            case .callAgain:
+                pane = p
+                return startCall(routeID: p.spec.routeID)
+            case .newTokenAndCall:
+                pane = p
+                return refreshAndCallAgain()
+            case .help:
+                pane = p
+                openHelp()
+                return []
+            default: break
+            }
         }
         pane = p
         clampPaneScroll()

@@ -361,10 +361,13 @@ extension DashboardModel {
         if p.filterEditing {
             hints = [Hint(key: "Enter", text: "keep"), Hint(key: "Esc", text: "clear"), Hint(key: "↑↓", text: "scroll")]
         } else {
-            hints = [Hint(key: "↑↓", text: "scroll"), Hint(key: "/", text: "filter")]
-            if paneReport?.authError != nil { hints.append(Hint(key: "r", text: "new token + call", disabled: !refreshOffer().ok)) }
-            hints += [Hint(key: "t", text: "call again"), Hint(key: "Esc", text: p.filter.isEmpty ? "close" : "clear filter"),
-                      Hint(key: "?", text: "help")]
+            var order: [KeyAction] = [.lineUp, .filterLines]
+            if paneReport?.authError != nil { order.append(.newTokenAndCall) }
+            order += [.callAgain, .close, .help]
+            hints = KeyMap.hints(.response, order: order, readonly: context.readonly)
+            // r is offered after a 401/403 but may not help (no token from the gateway): dimmed then.
+            if let i = hints.firstIndex(where: { $0.key == "r" }) { hints[i].disabled = !refreshOffer().ok }
+            if !p.filter.isEmpty, let i = hints.firstIndex(where: { $0.key == "Esc" }) { hints[i].text = "clear filter" }
         }
         drawHints(into: &screen, row: size.height - 1, hints: hints)
     }

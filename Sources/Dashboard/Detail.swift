@@ -321,10 +321,12 @@ extension DashboardModel {
         let ro = context.readonly
         let canRefresh = selectedRoute.map { $0.isProtected && !$0.isDisabled } ?? false
         let hasToken = selectedRoute.flatMap { entry(forRoute: $0.id)?.token } != nil
-        var hints = [Hint(key: "↑↓", text: "scroll")]
-        if hasToken { hints.append(Hint(key: "v", text: revealed ? "hide token" : "reveal token")) }
-        if canRefresh { hints.append(Hint(key: "r", text: "refresh", disabled: ro)) }
-        hints += [Hint(key: "t", text: "call", disabled: ro), Hint(key: "Esc", text: "close"), Hint(key: "?", text: "help")]
+        var order: [KeyAction] = [.lineUp]
+        if hasToken { order.append(.reveal) }
+        if canRefresh { order.append(.refresh) }
+        order += [.testCall, .close, .help]
+        var hints = KeyMap.hints(.detail, order: order, readonly: ro)
+        if revealed, let i = hints.firstIndex(where: { $0.key == "v" }) { hints[i].text = "hide token" }
         drawHints(into: &screen, row: size.height - 1, hints: hints)
     }
 }

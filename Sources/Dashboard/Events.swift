@@ -91,9 +91,7 @@ extension DashboardModel {
             }
         }
         if let f = flash { drawFlash(f, into: &screen, row: size.height - 2, maxWidth: width - 2) }
-        drawHints(into: &screen, row: size.height - 1, hints: [
-            Hint(key: "↑↓", text: "scroll"), Hint(key: "PgUp PgDn", text: "page"), Hint(key: "g G", text: "newest/oldest"),
-            Hint(key: "Esc", text: "close"), Hint(key: "?", text: "help"),
-        ])
+        drawHints(into: &screen, row: size.height - 1,
+                  hints: KeyMap.hints(.events, order: [.lineUp, .pageUp, .first, .close, .help], readonly: context.readonly))
     }
 }

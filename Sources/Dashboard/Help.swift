@@ -17,8 +17,8 @@ enum HelpLayout {
 }
 
 extension DashboardModel {
-    /// Every key, grouped. Refresh keys are dimmed and marked when the dashboard is read-only, so
-    /// the help says both what exists and why it won't work.
+    /// Every key, grouped by pane, from `KeyMap`. Acting keys (refresh, test call) are dimmed and
+    /// marked when the dashboard is read-only, so the help says both what exists and why it won't work.
     func helpLines() -> [Line] {
         let ro = context.readonly
         let keyWidth = 16
@@ -29,40 +29,13 @@ extension DashboardModel {
             return l
         }
         func title(_ t: String) -> Line { [Span(t, Theme.section)] }
-        var lines: [Line] = [
-            title("Table"),
-            key("↑ ↓  k j", "move the selection"),
-            key("PgUp PgDn", "page up / down"),
-            key("g G  Home End", "first / last row"),
-            key("Enter", "details of the selected row"),
-            key("r", "refresh the selected row's token now", disabled: ro),
-            key("R", "refresh all tokens (asks y/n first)", disabled: ro),
-            key("t", "test-call the row's backend", disabled: ro),
-            key("/", "filter: type, Enter keeps it, Esc clears"),
-            key("s  S", "next sort column / reverse the order"),
-            key("e", "event log: every fetch, newest first"),
-            key("L", "lint: what the gateway gets wrong here"),
-            key("?", "this help"),
-            key("q  Ctrl-C", "quit (q and Esc close a pane first)"),
-            title("Details pane"),
-            key("v", "reveal / hide the token (hidden again on close)"),
-            key("t", "test-call this backend", disabled: ro),
-            key("↑ ↓  PgUp PgDn", "scroll"),
-            key("Esc  q  Enter", "close"),
-            title("Test call prompt"),
-            key("Enter", "next field; on the last one, call"),
-            key("Tab  ↑ ↓", "move between fields"),
-            key("← →  1-9", "choose the host (backends with several)"),
-            key("⌫  Ctrl-U", "delete a character / clear the field"),
-            key("Esc", "cancel (values are remembered per row once sent)"),
-            title("Response pane"),
-            key("/", "filter the lines (body, headers); Esc clears"),
-            key("r", "new token, call again after 401/403", disabled: ro),
-            key("t", "call again (the prompt, prefilled)", disabled: ro),
-            key("↑ ↓  PgUp PgDn", "scroll"),
-            key("Esc  q", "close; the call goes on in the background"),
-            title("States"),
-        ]
+        // Every binding of every pane, from the key map that `update` handles keys with.
+        var lines: [Line] = []
+        for scope in KeyScope.allCases {
+            lines.append(title(scope.title))
+            for b in KeyMap.bindings(scope) { lines.append(key(b.label, b.help, disabled: b.acts && ro)) }
+        }
+        lines.append(title("States"))
         let states: [TokenState] = [.valid, .expiring, .perCall, .expired, .failed, .fetching, .notFetched, .noExpiry, .unprotected, .disabled]
         var row: Line = [Span("  ")]
         for (k, s) in states.enumerated() {

@@ -182,19 +182,16 @@ extension DashboardModel {
 
     mutating func handleLintKey(_ key: Key) -> [Effect] {
         let rows = Self.lintRows(for: size)
-        switch key {
-        case .escape, .char("q"), .char("L"): mode = .table
-        case .up, .char("k"), .mouseWheelUp: lintScroll -= 1
-        case .down, .char("j"), .mouseWheelDown: lintScroll += 1
-        case .pageUp: lintScroll -= rows
-        case .pageDown: lintScroll += rows
-        case .home, .char("g"): lintScroll = 0
-        case .end, .char("G"): lintScroll = Int.max / 2
-        case .char("?"): openHelp()
+        guard let action = KeyMap.action(for: key, in: .lint) else { return [] }
+        if let to = Viewport.scrolled(lintScroll, by: action, page: rows) {
+            lintScroll = Viewport.clamped(to, lines: lintLines(width: size.width).count, rows: rows)
+            return []
+        }
+        switch action {
+        case .close: mode = .table
+        case .help: openHelp()
         default: break
         }
-        let count = lintLines(width: size.width).count
-        lintScroll = min(max(0, lintScroll), max(0, count - rows))
         return []
     }
 
@@ -206,9 +203,7 @@ extension DashboardModel {
         title.append(Span(" · " + Text.oneLine(context.file)))
         drawScrolledPane(lines, scroll: lintScroll, rows: Self.lintRows(for: size), title: title, into: &screen)
         if let f = flash { drawFlash(f, into: &screen, row: size.height - 2, maxWidth: size.width - 2) }
-        drawHints(into: &screen, row: size.height - 1, hints: [
-            Hint(key: "↑↓", text: "scroll"), Hint(key: "PgUp PgDn", text: "page"), Hint(key: "Esc", text: "close"),
-            Hint(key: "?", text: "help"),
-        ])
+        drawHints(into: &screen, row: size.height - 1,
+                  hints: KeyMap.hints(.lint, order: [.lineUp, .pageUp, .close, .help], readonly: context.readonly))
     }
 }

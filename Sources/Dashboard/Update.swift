@@ -137,18 +137,20 @@ extension DashboardModel {
     private mutating func moveSelection(_ key: Key) -> Bool {
         let page = Self.tableRows(for: size)
         let p = selectedPos ?? 0
-        switch key {
-        case .up, .char("k"), .mouseWheelUp: select(position: p - 1)
-        case .down, .char("j"), .mouseWheelDown: select(position: p + 1)
-        case .pageUp: select(position: p - page)
-        case .pageDown: select(position: p + page)
-        case .home, .char("g"): select(position: 0)
-        case .end, .char("G"): select(position: visible.count - 1)
-        case .mouseClick(let row, _):
+        if case .mouseClick(let row, _) = key {
             // Table rows start below the two header lines and the column header.
             let r = row - 3
             guard r >= 0, r < page, scroll + r < visible.count else { return true }
             select(position: scroll + r)
+            return true
+        }
+        switch KeyMap.action(for: key, in: .table) {
+        case .lineUp: select(position: p - 1)
+        case .lineDown: select(position: p + 1)
+        case .pageUp: select(position: p - page)
+        case .pageDown: select(position: p + page)
+        case .first: select(position: 0)
+        case .last: select(position: visible.count - 1)
         default: return false
         }
         return true
@@ -156,28 +158,28 @@ extension DashboardModel {
 
     private mutating func handleTableKey(_ key: Key) -> [Effect] {
         if moveSelection(key) { return [] }
-        switch key {
-        case .char("q"): return [.quit]
-        case .enter:
+        switch KeyMap.action(for: key, in: .table) {
+        case .quit: return [.quit]
+        case .details:
             guard selectedRoute != nil else { setFlash(.info, "no row selected"); return [] }
             mode = .detail; detailScroll = 0; revealed = false
-        case .escape:
+        case .clearFilter:
             if !filter.isEmpty { setFilter("") }
-        case .char("r"): return refreshSelected()
-        case .char("R"): askRefreshAll()
-        case .char("/"): filterEditing = true
-        case .char("s"):
+        case .refresh: return refreshSelected()
+        case .refreshAll: askRefreshAll()
+        case .filter: filterEditing = true
+        case .sortNext:
             sort = sort.next; ascending = true
             rebuildVisible()
-        case .char("S"):
+        case .sortReverse:
             ascending.toggle()
             rebuildVisible()
-        case .char("e"):
+        case .events:
             mode = .events; eventScroll = 0
-        case .char("t"): return startCall()
-        case .char("L"):
+        case .testCall: return startCall()
+        case .lint:
             mode = .lint; lintScroll = 0
-        case .char("?"): openHelp()
+        case .help: openHelp()
         default: break
         }
         return []
@@ -220,19 +222,18 @@ extension DashboardModel {
     }
 
     private mutating func handleDetailKey(_ key: Key) -> [Effect] {
-        let page = max(1, size.height - 3)
-        switch key {
-        case .escape, .char("q"), .enter: closeDetail()
-        case .up, .char("k"), .mouseWheelUp: detailScroll -= 1
-        case .down, .char("j"), .mouseWheelDown: detailScroll += 1
-        case .pageUp: detailScroll -= page
-        case .pageDown: detailScroll += page
-        case .home, .char("g"): detailScroll = 0
-        case .end, .char("G"): detailScroll = Int.max / 2
-        case .char("v"): revealed.toggle()
-        case .char("r"): return refreshSelected()
-        case .char("t"): return startCall()
-        case .char("?"): openHelp()
+        guard let action = KeyMap.action(for: key, in: .detail) else { return [] }
+        if let to = Viewport.scrolled(detailScroll, by: action, page: max(1, size.height - 3)) {
+            detailScroll = to
+            clampDetailScroll()
+            return []
+        }
+        switch action {
+        case .close: closeDetail()
+        case .reveal: revealed.toggle()
+        case .refresh: return refreshSelected()
+        case .testCall: return startCall()
+        case .help: openHelp()
         default: break
         }
         clampDetailScroll()
@@ -247,32 +248,27 @@ extension DashboardModel {
 
     private mutating func handleEventsKey(_ key: Key) -> [Effect] {
         let rows = max(1, size.height - 4)
-        switch key {
-        case .escape, .char("q"), .char("e"): mode = .table
-        case .up, .char("k"), .mouseWheelUp: eventScroll -= 1
-        case .down, .char("j"), .mouseWheelDown: eventScroll += 1
-        case .pageUp: eventScroll -= rows
-        case .pageDown: eventScroll += rows
-        case .home, .char("g"): eventScroll = 0
-        case .end, .char("G"): eventScroll = events.count
-        case .char("?"): openHelp()
+        guard let action = KeyMap.action(for: key, in: .events) else { return [] }
+        if let to = Viewport.scrolled(eventScroll, by: action, page: rows) {
+            eventScroll = Viewport.clamped(to, lines: events.count, rows: rows)
+            return []
+        }
+        switch action {
+        case .close: mode = .table
+        case .help: openHelp()
         default: break
         }
-        eventScroll = min(max(0, eventScroll), max(0, events.count - rows))
         return []
     }
 
     private mutating func handleHelpKey(_ key: Key) -> [Effect] {
-        switch key {
-        case .escape, .char("q"), .char("?"), .enter: mode = helpReturnMode
-        case .up, .char("k"), .mouseWheelUp: helpScroll = max(0, helpScroll - 1)
-        case .down, .char("j"), .mouseWheelDown: helpScroll += 1
-        case .pageUp: helpScroll = max(0, helpScroll - 10)
-        case .pageDown: helpScroll += 10
-        case .home, .char("g"): helpScroll = 0
-        default: break
+        guard let action = KeyMap.action(for: key, in: .help) else { return [] }
+        let rows = HelpLayout.contentRows(for: size)
+        if let to = Viewport.scrolled(helpScroll, by: action, page: rows) {
+            helpScroll = Viewport.clamped(to, lines: helpLines().count, rows: rows)
+        } else if action == .close {
+            mode = helpReturnMode
         }
-        helpScroll = min(helpScroll, max(0, helpLines().count - HelpLayout.contentRows(for: size)))
         return []
     }
 

@@ -218,12 +218,10 @@ extension DashboardModel {
                     Hint(key: "↑↓", text: "move"), Hint(key: "^C", text: "quit")]
         }
         if mode == .confirmRefreshAll { return [Hint(key: "y", text: "refresh all"), Hint(key: "n", text: "cancel")] }
-        let ro = context.readonly
-        var hints = [Hint(key: "?", text: "help"), Hint(key: "/", text: "filter"), Hint(key: "t", text: "call", disabled: ro),
-                     Hint(key: "r/R", text: "refresh", disabled: ro), Hint(key: "Enter", text: "details"), Hint(key: "e", text: "events")]
-        if !lint.isEmpty { hints.append(Hint(key: "L", text: "lint")) }
-        hints += [Hint(key: "s", text: "sort"), Hint(key: "q", text: "quit")]
-        return hints
+        var order: [KeyAction] = [.help, .filter, .testCall, .refresh, .details, .events]
+        if !lint.isEmpty { order.append(.lint) }
+        order += [.sortNext, .quit]
+        return KeyMap.hints(.table, order: order, readonly: context.readonly)
     }
 
     /// The bottom line: `key text` pairs, only whole ones (a cut hint is worse than none).

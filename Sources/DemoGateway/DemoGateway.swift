@@ -209,6 +209,41 @@ public final class DemoGateway: Sendable {
         for channel in open {
             try? await channel.close()
         }
+        if listener != nil { await waitUntilRefused() }
+    }
+
+    /// Returns once a connection to the port is refused (at most 5 s).
+    ///
+    /// Why: closing the listener closes this process's descriptor only. NIO's sockets are not
+    /// close-on-exec, so a child that another test is spawning at that moment (between
+    /// posix_spawn's clone and its close-the-rest before exec) holds a copy, and the socket keeps
+    /// listening until the child lets go: a client connecting then was accepted into the queue
+    /// and reset ("connection reset by peer" instead of refused, seen once on a loaded machine).
+    private func waitUntilRefused() async {
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            if !Self.accepts(port: port) { return }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Whether a TCP connection to 127.0.0.1:`port` is accepted now (loopback: no waiting).
+    private static func accepts(port: Int) -> Bool {
+        #if canImport(Glibc)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return rc == 0
     }
 
     /// The server comes back on the same port after ``pause()``, with its state. Does nothing
