@@ -155,7 +155,7 @@ public enum BackendCallBuilder {
         guard missing.isEmpty else { throw .missingPlaceholders(missing) }
         var path = ""
         var rest = route.urlPattern[...]
-        for found in scanPlaceholders(route.urlPattern) {
+        for found in GatewayRules.outputPlaceholders(route.urlPattern) {
             path += rest[rest.startIndex..<found.range.lowerBound]
             let value = options.params[found.name] ?? ""
             path += found.inQuery ? URLEscaping.queryValue(value) : URLEscaping.pathSegment(value)

@@ -41,22 +41,24 @@ public struct Placeholder: Sendable, Hashable, CustomStringConvertible {
 extension BackendCallBuilder {
     /// The placeholders of a route's `url_pattern`, unique, in order of first appearance.
     ///
-    /// Recognised as the gateway does (lura's `\{([\w\-\.:/]+)\}`): anything else in braces is
-    /// literal text and is sent as is.
+    /// Recognised as the gateway does (`GatewayRules`, after lura): `{name}` of
+    /// `[\w\-\.:/]+` in the pattern; anything else in braces is literal text and is sent as is.
+    /// A path placeholder must be a parameter of the endpoint (`/{name}` in its path, any `{name}`
+    /// with the root's `disable_rest`), or the gateway refuses the config.
     public static func placeholders(in route: Route) -> [Placeholder] {
-        let endpointParams = Set(scanPlaceholders(route.endpoint).map(\.name))
+        let endpointParams = GatewayRules.inputParameters(route.endpoint, disableREST: route.disableREST)
         var seen = Set<String>()
         var out: [Placeholder] = []
-        for found in scanPlaceholders(route.urlPattern) where seen.insert(found.name).inserted {
+        for found in GatewayRules.outputPlaceholders(route.urlPattern) where seen.insert(found.name).inserted {
             let name = found.name
             let kind: Placeholder.Kind
             let note: String
-            if let n = responseIndex(name) {
+            if let n = GatewayRules.responseIndex(name) {
                 kind = .response
                 note = "filled by the gateway at run time from the response of backend \(n) (sequential proxy); give a value to try"
-            } else if name.hasPrefix("JWT.") {
+            } else if let claim = GatewayRules.jwtClaim(name) {
                 kind = .jwt
-                note = "filled by the gateway at run time from the claim '\(name.dropFirst(4))' of the caller's JWT; give a value to try"
+                note = "filled by the gateway at run time from the claim '\(claim)' of the caller's JWT; give a value to try"
             } else {
                 kind = .path
                 note = endpointParams.contains(name)
@@ -66,49 +68,6 @@ extension BackendCallBuilder {
             out.append(Placeholder(name: name, kind: kind, inQuery: found.inQuery, note: note))
         }
         return out
-    }
-
-    /// `n` for `resp<n>_…` (lura's sequential-proxy pattern `^resp[\d]+_`), else nil.
-    static func responseIndex(_ name: String) -> Int? {
-        guard name.hasPrefix("resp") else { return nil }
-        let rest = name.dropFirst(4)
-        let digits = rest.prefix { $0.isASCII && $0.isNumber }
-        guard !digits.isEmpty, rest.dropFirst(digits.count).first == "_" else { return nil }
-        return Int(digits)
-    }
-
-    struct FoundPlaceholder {
-        var name: String
-        /// Range of `{name}` (braces included) in the scanned text.
-        var range: Range<String.Index>
-        var inQuery: Bool
-    }
-
-    /// Every `{name}` in `text` whose name is made of lura's placeholder characters: ASCII letters,
-    /// digits, `_ - . : /`.
-    static func scanPlaceholders(_ text: String) -> [FoundPlaceholder] {
-        var out: [FoundPlaceholder] = []
-        let queryStart = text.firstIndex(of: "?")
-        var i = text.startIndex
-        while let open = text[i...].firstIndex(of: "{") {
-            let nameStart = text.index(after: open)
-            var j = nameStart
-            while j < text.endIndex, isPlaceholderCharacter(text[j]) { j = text.index(after: j) }
-            if j < text.endIndex, text[j] == "}", j > nameStart {
-                let end = text.index(after: j)
-                out.append(FoundPlaceholder(name: String(text[nameStart..<j]), range: open..<end,
-                                            inQuery: queryStart.map { open > $0 } ?? false))
-                i = end
-            } else {
-                i = nameStart
-            }
-        }
-        return out
-    }
-
-    private static func isPlaceholderCharacter(_ c: Character) -> Bool {
-        guard c.isASCII else { return false }
-        return c.isLetter || c.isNumber || c == "_" || c == "-" || c == "." || c == ":" || c == "/"
     }
 }
 

@@ -84,7 +84,7 @@ struct LintWalker {
             checkMisplacedCredentials(in: extraMembers, path: JSONPath.key(path, "extra_config"), routeIDs: ids,
                                       place: "in the endpoint's extra_config")
         }
-        let inputs = endpointPath.map { GatewaySemantics.inputParameters($0, disableREST: disableREST) }
+        let inputs = endpointPath.map { GatewayRules.inputParameters($0, disableREST: disableREST) }
         for backend in backends {
             walkBackend(backend.value, path: backend.path, id: backend.id, endpoint: endpointPath, inputs: inputs)
         }
@@ -172,8 +172,8 @@ struct LintWalker {
     private mutating func checkPlaceholders(_ urlPattern: String, at location: SourceLocation, path: String, routeID: Int,
                                             endpoint: String, inputs: Set<String>) {
         var seen = Set<String>()
-        for name in GatewaySemantics.outputPlaceholders(urlPattern) where seen.insert(name).inserted {
-            guard !inputs.contains(name), !GatewaySemantics.isSequentialOrJWT(name) else { continue }
+        for name in GatewayRules.outputPlaceholders(urlPattern).map(\.name) where seen.insert(name).inserted {
+            guard !inputs.contains(name), !GatewayRules.isSequentialOrJWT(name) else { continue }
             let defined = inputs.isEmpty ? "it defines none" : "it defines " + inputs.sorted().map { "{\($0)}" }.joined(separator: ", ")
             add(.undefinedPlaceholder, path: path, at: location, routeIDs: [routeID],
                 message: "url_pattern uses {\(name)}, which the endpoint path \"\(endpoint)\" does not define (\(defined))",

@@ -71,34 +71,10 @@ enum TemplateNeutralizer {
     private static let brace = UInt8(ascii: "{"), quote = UInt8(ascii: "\""), apostrophe = UInt8(ascii: "'")
     private static let backslash = UInt8(ascii: "\\"), space = UInt8(ascii: " ")
 
-    /// `{{ env "NAME" }}` at `start`, with the same grammar as the loader's renderer: blanks
-    /// (space, tab, CR, LF) where Go allows them, `env` followed by at least one blank, a
-    /// double-quoted name without backslashes or line breaks.
+    /// `{{ env "NAME" }}` at `start`: the loader's grammar, from `GatewayRules`.
     private static func envAction(_ t: [UInt8], at start: Int) -> (end: Int, openQuote: Int, closeQuote: Int)? {
-        let n = t.count
-        func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
-        var i = start + 2
-        while i < n && isBlank(t[i]) { i += 1 }
-        for c in "env".utf8 {
-            guard i < n, t[i] == c else { return nil }
-            i += 1
-        }
-        let blanks = i
-        while i < n && isBlank(t[i]) { i += 1 }
-        guard i > blanks, i < n, t[i] == quote else { return nil }
-        let open = i
-        i += 1
-        let nameStart = i
-        while i < n && t[i] != quote {
-            if t[i] == backslash || t[i] == 0x0A { return nil }
-            i += 1
-        }
-        guard i < n, i > nameStart else { return nil }
-        let close = i
-        i += 1
-        while i < n && isBlank(t[i]) { i += 1 }
-        guard i + 1 < n, t[i] == UInt8(ascii: "}"), t[i + 1] == UInt8(ascii: "}") else { return nil }
-        return (i + 2, open, close)
+        guard let a = t.withUnsafeBufferPointer({ GatewayRules.envAction($0, at: start) }) else { return nil }
+        return (a.end, a.openQuote, a.closeQuote)
     }
 }
 

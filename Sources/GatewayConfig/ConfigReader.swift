@@ -84,6 +84,8 @@ struct ConfigReader {
     let file: String
     private(set) var diagnostics: [Diagnostic] = []
     private(set) var hasErrors = false
+    /// The root's `disable_rest`, copied into every route.
+    private var disableREST = false
 
     init(file: String) { self.file = file }
 
@@ -244,6 +246,7 @@ struct ConfigReader {
             if let h = sanitize(host.value, path: host.path, location: host.location) { rootHosts.append(h) }
         }
         let rootTimeout = duration(root, "timeout")
+        disableREST = bool(root, "disable_rest") ?? false
 
         // KrakenD 2.x has `allow_insecure_connections` at the root; some files put it in the
         // root extra_config. Either counts.
@@ -385,7 +388,7 @@ struct ConfigReader {
                      endpointIndex: endpoint.index, backendIndex: backendIndex, hosts: hosts, urlPattern: urlPattern,
                      serviceDiscovery: discovery, disableHostSanitize: disableSanitize, credentials: credentials,
                      headerModifiers: headerModifiers, otherModifiers: otherModifiers, path: path,
-                     location: value.location, timeout: endpoint.timeout)
+                     location: value.location, timeout: endpoint.timeout, disableREST: disableREST)
     }
 
     /// Sanitises one host like lura; nil (and an error) when the gateway would refuse to start.

@@ -142,6 +142,9 @@ public struct Route: Sendable, Hashable, Identifiable {
     public var urlPattern: String
     public var serviceDiscovery: ServiceDiscovery
     public var disableHostSanitize: Bool
+    /// The root's `disable_rest`: endpoint parameters are then any `{name}` of the output
+    /// pattern, not only those after a `/` (see `GatewayRules.inputParameters`).
+    public var disableREST: Bool
     /// nil when the backend has no client-credentials block (unprotected).
     public var credentials: ClientCredentials?
     /// Martian header modifiers, in the order the gateway applies them.
@@ -159,11 +162,12 @@ public struct Route: Sendable, Hashable, Identifiable {
     public init(id: Int, endpoint: String, endpointMethod: String, method: String, endpointIndex: Int,
                 backendIndex: Int, hosts: [String], urlPattern: String, serviceDiscovery: ServiceDiscovery = .static,
                 disableHostSanitize: Bool = false, credentials: ClientCredentials?, headerModifiers: [HeaderModifier] = [],
-                otherModifiers: [String] = [], path: String, location: SourceLocation? = nil, timeout: Duration? = nil) {
+                otherModifiers: [String] = [], path: String, location: SourceLocation? = nil, timeout: Duration? = nil,
+                disableREST: Bool = false) {
         self.id = id; self.endpoint = endpoint; self.endpointMethod = endpointMethod; self.method = method
         self.endpointIndex = endpointIndex; self.backendIndex = backendIndex; self.hosts = hosts
         self.urlPattern = urlPattern; self.serviceDiscovery = serviceDiscovery
-        self.disableHostSanitize = disableHostSanitize; self.credentials = credentials
+        self.disableHostSanitize = disableHostSanitize; self.disableREST = disableREST; self.credentials = credentials
         self.headerModifiers = headerModifiers; self.otherModifiers = otherModifiers
         self.path = path; self.location = location; self.timeout = timeout
     }

@@ -70,29 +70,9 @@ enum TemplateRenderer {
     /// around the braces) starting at `start`; returns the offset after `}}` and the name. Trim
     /// markers (`{{-`), raw-string names and pipelines are deliberately not accepted: they are
     /// flexible-configuration files and must be rendered by KrakenD.
+    /// `{{ env "NAME" }}` at `start` (`GatewayRules.envAction`): the end offset and the name.
     private static func parseEnvAction(_ t: UnsafeBufferPointer<UInt8>, at start: Int) -> (Int, String)? {
-        let n = t.count
-        var i = start + 2
-        func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
-        while i < n && isBlank(t[i]) { i += 1 }
-        for c in "env".utf8 {
-            guard i < n, t[i] == c else { return nil }
-            i += 1
-        }
-        let blanks = i
-        while i < n && isBlank(t[i]) { i += 1 }
-        guard i > blanks, i < n, t[i] == UInt8(ascii: "\"") else { return nil }
-        i += 1
-        let nameStart = i
-        while i < n && t[i] != UInt8(ascii: "\"") {
-            if t[i] == UInt8(ascii: "\\") || t[i] == 0x0A { return nil }
-            i += 1
-        }
-        guard i < n, i > nameStart else { return nil }
-        let name = String(decoding: UnsafeBufferPointer(rebasing: t[nameStart..<i]), as: UTF8.self)
-        i += 1
-        while i < n && isBlank(t[i]) { i += 1 }
-        guard i + 1 < n, t[i] == UInt8(ascii: "}"), t[i + 1] == UInt8(ascii: "}") else { return nil }
-        return (i + 2, name)
+        guard let a = GatewayRules.envAction(t, at: start) else { return nil }
+        return (a.end, String(decoding: UnsafeBufferPointer(rebasing: t[(a.openQuote + 1)..<a.closeQuote]), as: UTF8.self))
     }
 }

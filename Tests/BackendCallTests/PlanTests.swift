@@ -21,6 +21,29 @@ import TokenKit
         #expect(ps[1].isRuntimeOnly && ps[2].isRuntimeOnly && !ps[0].isRuntimeOnly)
     }
 
+    /// Test calls and lint read placeholders by the same rules (GatewayRules, after lura): an
+    /// endpoint parameter is a `{name}` right after a `/` (any `{name}` with `disable_rest`), and
+    /// `resp<N>_` needs something after the underscore. Test calls used to accept `{x}` anywhere
+    /// in the endpoint and a bare `resp0_`, and so disagreed with lint and the gateway.
+    @Test func placeholderRulesAreTheGatewaysAsInLint() {
+        var route = makeRoute(endpoint: "/orders/v{id}", hosts: ["http://x"], urlPattern: "/o/{id}/{resp0_}")
+        var ps = BackendCallBuilder.placeholders(in: route)
+        #expect(ps.map(\.kind) == [.path, .path])
+        #expect(ps[0].note.contains("undefined output param"), "{id} after 'v' is no parameter for lura: \(ps[0].note)")
+        #expect(ps[1].note.contains("undefined output param"), "a bare resp0_ is no sequential value: \(ps[1].note)")
+        route.disableREST = true
+        ps = BackendCallBuilder.placeholders(in: route)
+        #expect(ps[0].note == "from the endpoint path /orders/v{id}")
+    }
+
+    @Test func disableRESTIsReadFromTheRoot() throws {
+        let json = #"{"version": 3, "disable_rest": true, "endpoints": [{"endpoint": "/a", "backend": [{"host": ["http://x"], "url_pattern": "/b"}]}]}"#
+        let cfg = try ConfigLoader.load(bytes: Array(json.utf8), file: "t.json")
+        #expect(cfg.routes.first?.disableREST == true)
+        let plain = try ConfigLoader.load(bytes: Array(json.replacingOccurrences(of: "true", with: "false").utf8), file: "t.json")
+        #expect(plain.routes.first?.disableREST == false)
+    }
+
     @Test func fillsEveryOccurrenceAndKeepsLiteralBraces() throws {
         let route = makeRoute(endpoint: "/orders/{id}", hosts: ["http://x:8080"],
                               urlPattern: "/o/{id}/{resp0_user.id}/{JWT.sub}?{not-valid!}&v={id}")
