@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "TerminalScreenTests", dependencies: ["TerminalScreen"]),
         // The dashboard runtime on an in-memory terminal against DemoGateway (keys in, frames out).
         .testTarget(name: "DashboardRuntimeTests", dependencies: [
-            "DashboardRuntime", "Dashboard", "TerminalScreen", "TokenKit", "GatewayConfig", "HTTPTransport", "DemoGateway", "ConfigLint",
+            "DashboardRuntime", "Dashboard", "TerminalScreen", "TokenKit", "GatewayConfig", "HTTPTransport", "DemoGateway", "ConfigLint", "BackendCall",
         ]),
         .testTarget(name: "TerminalCursesTests", dependencies: ["TerminalCurses", "CNCurses", "TerminalScreen"]),
         .testTarget(name: "DemoGatewayTests", dependencies: [

@@ -127,38 +127,6 @@ public struct BackendCaller: Sendable {
             failure: failure, notes: notes, bodySize: bodySize)
     }
 
-    /// Calls; when the backend rejects the token as `invalid_token` (401/403), asks `refresh` for
-    /// a new token and calls once more with it.
-    ///
-    /// The gateway itself never does this (it keeps a rejected token until it expires); this is
-    /// what an operator does by hand, in one step. The result is the second call's, with
-    /// ``CallResult/firstAttempt`` describing the rejection.
-    /// - Parameter refresh: Fetches a new token (e.g. `TokenManager.refresh(entry:)` followed by
-    ///   `snapshot(entry:)`); nil when that failed.
-    public func callWithRefresh(_ plan: BackendRequestPlan, refresh: @Sendable () async -> AccessToken?) async -> CallResult {
-        let first = await call(plan)
-        guard plan.hasToken, first.suggestsTokenRefresh else { return first }
-        let rejected = CallResult.FirstAttempt(status: first.status, reason: first.reason, wwwAuthenticate: first.wwwAuthenticate,
-                                               tokenMasked: first.tokenMasked)
-        guard let fresh = await refresh() else {
-            var r = first
-            r.notes.append("the backend rejected the token (invalid_token) and no new token could be fetched")
-            return r
-        }
-        var retry = plan
-        retry.request = BackendCallBuilder.attach(fresh, to: plan.request)
-        retry.tokenMasked = fresh.masked
-        var second = await call(retry)
-        second.firstAttempt = rejected
-        var note = "the backend rejected the token (\(first.status.map(String.init) ?? "?") invalid_token); tokentop fetched a new one and retried"
-        if retry.request.headers.first(named: "Authorization") == plan.request.headers.first(named: "Authorization") {
-            note += " with the same token (the token server returned it again)"
-        }
-        note += ". The gateway would keep sending the rejected token until it expires"
-        second.notes.append(note)
-        return second
-    }
-
     // MARK: Redirect rules
 
     /// The statuses Go's client follows.

@@ -70,30 +70,15 @@ public struct CallResult: Sendable, Hashable {
     public var tokenMasked: String?
     /// Why no response came, for ``Outcome/transportFailure``.
     public var failure: TransportError?
-    /// Things the operator should know: how the request was built, redirects, the leak, a retry.
+    /// Things the operator should know: how the request was built, redirects, the leak.
     public var notes: [String]
-    /// When the call was retried with a fresh token: the first attempt's answer.
-    public var firstAttempt: FirstAttempt?
-
-    /// The rejected attempt before a refresh-and-retry.
-    public struct FirstAttempt: Sendable, Hashable {
-        public var status: Int?
-        public var reason: String?
-        public var wwwAuthenticate: String?
-        /// The token that was rejected, masked.
-        public var tokenMasked: String?
-        public init(status: Int?, reason: String?, wwwAuthenticate: String?, tokenMasked: String?) {
-            self.status = status; self.reason = reason; self.wwwAuthenticate = wwwAuthenticate; self.tokenMasked = tokenMasked
-        }
-    }
-
     public init(request: HTTPRequestData, outcome: Outcome, status: Int?, reason: String?, headers: [HTTPHeader], body: [UInt8],
                 truncated: Bool, bodyLimit: Int, latency: TimeInterval, timeToFirstByte: TimeInterval?, hops: [Hop],
-                tokenMasked: String?, failure: TransportError?, notes: [String], firstAttempt: FirstAttempt? = nil, bodySize: Int? = nil) {
+                tokenMasked: String?, failure: TransportError?, notes: [String], bodySize: Int? = nil) {
         self.request = request; self.outcome = outcome; self.status = status; self.reason = reason; self.headers = headers
         self.body = body; self.bodySize = bodySize ?? body.count; self.truncated = truncated; self.bodyLimit = bodyLimit; self.latency = latency
         self.timeToFirstByte = timeToFirstByte; self.hops = hops; self.tokenMasked = tokenMasked; self.failure = failure
-        self.notes = notes; self.firstAttempt = firstAttempt
+        self.notes = notes
     }
 
     /// A final 2xx response: what `tokentop call` exits 0 for.

@@ -49,30 +49,16 @@ public struct DashboardCaller: Sendable {
                 options.body = Array(body.utf8)
             }
         }
-        // Built once without a token: a missing value or a bad host needs no token fetch.
-        let draft: BackendRequestPlan
-        do throws(BackendCallError) { draft = try BackendCallBuilder.plan(route: route, options: options, token: nil) } catch {
+        let caller = BackendCaller(transport: transport, timeout: timeout)
+        switch await TestCall.run(route: route, options: options, tokens: manager, newToken: newToken, caller: caller) {
+        case .notSent(let error):
             return Self.notSent(spec, method: method, url: pattern, error.description)
+        case .tokenFailed(let draft, let creds, let failure):
+            let why = failure?.summary ?? "no usable token"
+            return Self.tokenFailed(spec, draft, "\(why) (client \(creds.clientID), \(creds.tokenURL))")
+        case .sent(_, let result, _, let fetched, _):
+            return Self.report(spec, result, tokenFetched: fetched)
         }
-        var token: AccessToken?
-        var fetched = false
-        if let creds = route.credentials, !creds.isDisabled, let entry = await manager.entryID(forRoute: route.id) {
-            // As the gateway picks it: the current token while the 10 s rule allows it, else the
-            // token of a fetch made for this call — even one living ≤ 10 s.
-            let got = await manager.token(forCall: entry, forceNew: newToken)
-            fetched = got.fetched
-            guard let t = got.token else {
-                let why = got.failure?.summary ?? "no usable token"
-                return Self.tokenFailed(spec, draft, "\(why) (client \(creds.clientID), \(creds.tokenURL))")
-            }
-            token = t
-        }
-        let plan: BackendRequestPlan
-        do throws(BackendCallError) { plan = try BackendCallBuilder.plan(route: route, options: options, token: token) } catch {
-            return Self.notSent(spec, method: method, url: pattern, error.description)
-        }
-        let result = await BackendCaller(transport: transport, timeout: timeout).call(plan)
-        return Self.report(spec, result, tokenFetched: fetched)
     }
 
     static func report(_ spec: CallSpec, _ r: CallResult, tokenFetched: Bool) -> CallReport {

@@ -80,63 +80,63 @@ struct CallCommand: AsyncParsableCommand {
         let options = try callOptions(route)
         let verbose = config.verbose
 
-        // Build once without a token: placeholder and host errors are usage errors (exit 2) and
-        // need no network.
-        var plan: BackendRequestPlan
-        do throws(BackendCallError) { plan = try BackendCallBuilder.plan(route: route, options: options, token: nil) } catch {
-            switch error {
-            case .missingPlaceholders(let missing):
-                var lines = ["tokentop call: \(error); give \(missing.count == 1 ? "it" : "them") with --param:"]
-                for p in missing { lines.append("  --param '\(p.name)=…'   \(p.note)") }
-                stderr(lines.joined(separator: "\n"))
-                throw ExitCode(2)
-            default:
-                throw usage("\(error)")
-            }
+        // Placeholder and host errors are usage errors (exit 2) and need no network: checked
+        // before any transport exists.
+        do throws(BackendCallError) { _ = try BackendCallBuilder.plan(route: route, options: options, token: nil) } catch {
+            throw callUsage(error)
         }
 
         let seconds = Duration.milliseconds(Int64(timeout * 1000))
         let tokenTransport = try AHCTransport(insecure: cfg.allowInsecureConnections, caFile: caFile, retryConnects: false)
         let backendTransport = try AHCTransport(connectTimeout: .seconds(2), followRedirects: false, insecure: cfg.allowInsecureConnections,
                                                 caFile: caFile, retryConnects: false)
-        // AsyncHTTPClient insists on an explicit shutdown: every path below that ends the
-        // command after this point shuts both down first.
-        func shutdown() async { await tokenTransport.shutdown(); await backendTransport.shutdown() }
+        // A token per call, as a gateway that just started would fetch it.
+        let manager = TokenManager(routes: [route], fetcher: TokenFetcher(transport: tokenTransport, timeout: seconds))
+        let outcome = await TestCall.run(route: route, options: options, tokens: manager, newToken: true,
+                                         caller: BackendCaller(transport: backendTransport, timeout: seconds))
+        // AsyncHTTPClient insists on an explicit shutdown, on every path.
+        await manager.stop()
+        await tokenTransport.shutdown()
+        await backendTransport.shutdown()
 
-        var tokenLine: String?
-        if let creds = route.credentials, !creds.isDisabled {
-            let manager = TokenManager(routes: [route], fetcher: TokenFetcher(transport: tokenTransport, timeout: seconds))
-            guard let entry = await manager.entryID(forRoute: route.id) else { await shutdown(); throw ExitCode(1) }
-            let got = await manager.token(forCall: entry, forceNew: true)
-            let attempt = got.attempt
-            guard let token = got.token else {
-                let failure = got.failure
-                let text = failure?.summary ?? "no token"
-                if json {
-                    print(jsonString(CallRecord(route: route, plan: plan, tokenError: failure)))
-                } else {
-                    stderr("tokentop call: \(describe(route)): the token fetch failed, the backend was not called")
-                    stderr("token   \(text) (client \(creds.clientID), \(creds.tokenURL))")
-                    if verbose, let m = failure?.message, m != text { stderr("        " + m.replacingOccurrences(of: "\n", with: "\n        ")) }
-                }
-                await shutdown()
-                throw ExitCode(1)
+        switch outcome {
+        case .notSent(let error):
+            throw callUsage(error)
+        case .tokenFailed(let draft, let creds, let failure):
+            let text = failure?.summary ?? "no token"
+            if json {
+                print(jsonString(CallRecord(route: route, plan: draft, tokenError: failure)))
+            } else {
+                stderr("tokentop call: \(describe(route)): the token fetch failed, the backend was not called")
+                stderr("token   \(text) (client \(creds.clientID), \(creds.tokenURL))")
+                if verbose, let m = failure?.message, m != text { stderr("        " + m.replacingOccurrences(of: "\n", with: "\n        ")) }
             }
-            do { plan = try BackendCallBuilder.plan(route: route, options: options, token: token) } catch { await shutdown(); throw usage("\(error)") }
-            tokenLine = "\(token.tokenType) \(token.masked)"
-                + (attempt.map { " (client \(creds.clientID), fetched in \(Format.latency($0.duration)))" } ?? "")
+            throw ExitCode(1)
+        case .sent(let plan, let result, let token, _, let attempt):
+            let tokenLine = token.map { t in
+                "\(t.tokenType) \(t.masked)"
+                    + (attempt.map { " (client \(route.credentials?.clientID ?? ""), fetched in \(Format.latency($0.duration)))" } ?? "")
+            }
+            if json {
+                print(jsonString(CallRecord(route: route, plan: plan, result: result)))
+            } else {
+                printSummary(route: route, plan: plan, result: result, tokenLine: tokenLine, verbose: verbose)
+                writeBody(result)
+            }
+            if !result.isSuccess { throw ExitCode(1) }
         }
+    }
 
-        let result = await BackendCaller(transport: backendTransport, timeout: seconds).call(plan)
-        await shutdown()
-
-        if json {
-            print(jsonString(CallRecord(route: route, plan: plan, result: result)))
-        } else {
-            printSummary(route: route, plan: plan, result: result, tokenLine: tokenLine, verbose: verbose)
-            writeBody(result)
+    /// A request that cannot be built: exit 2, and for missing placeholder values a line per
+    /// value saying where the gateway takes it from.
+    func callUsage(_ error: BackendCallError) -> Error {
+        if case .missingPlaceholders(let missing) = error {
+            var lines = ["tokentop call: \(error); give \(missing.count == 1 ? "it" : "them") with --param:"]
+            for p in missing { lines.append("  --param '\(p.name)=…'   \(p.note)") }
+            stderr(lines.joined(separator: "\n"))
+            return ExitCode(2)
         }
-        if !result.isSuccess { throw ExitCode(1) }
+        return usage("\(error)")
     }
 
     // MARK: Choosing what to call
@@ -253,9 +253,6 @@ struct CallCommand: AsyncParsableCommand {
         case .transportFailure:
             out.append("error   \(result.failure?.description ?? "failed")")
         }
-        if let first = result.firstAttempt {
-            out.append("retry   first answer \(first.status.map(String.init) ?? "?") with \(first.tokenMasked ?? "-")")
-        }
         var time = "time    \(Format.latency(result.latency)) total"
         time += result.timeToFirstByte.map { ", \(Format.latency($0)) to first byte" } ?? ", time to first byte n/a"
         out.append(time)
@@ -307,7 +304,6 @@ struct CallRecord: Encodable {
     }
     struct Body: Encodable { var kind: String; var preview: String; var truncated: Bool }
     struct TokenError: Encodable { var summary: String; var message: String; var status: Int?; var error: String?; var errorDescription: String? }
-    struct FirstAttempt: Encodable { var status: Int?; var wwwAuthenticate: String?; var token: String? }
 
     var routeID: Int
     var endpoint: String
@@ -329,7 +325,6 @@ struct CallRecord: Encodable {
     var body: Body?
     var hops: [Hop]?
     var suggestsTokenRefresh: Bool?
-    var firstAttempt: FirstAttempt?
     var notes: [String]
 
     private static func headers(_ hs: [HTTPHeader]) -> [Header] {
@@ -370,7 +365,6 @@ struct CallRecord: Encodable {
         hops = result.hops.map { Hop(method: $0.method, url: $0.url, status: $0.status, reason: $0.reason, location: $0.location,
                                      latencyMs: Self.ms($0.latency), sentAuthorization: $0.sentAuthorization) }
         suggestsTokenRefresh = result.suggestsTokenRefresh
-        firstAttempt = result.firstAttempt.map { FirstAttempt(status: $0.status, wwwAuthenticate: $0.wwwAuthenticate, token: $0.tokenMasked) }
         notes = result.notes
     }
 }

@@ -164,40 +164,60 @@ import TokenKit
         }
     }
 
-    @Test func invalidTokenThenRefreshAndRetrySucceeds() async throws {
+    /// The workflow `tokentop call` and the dashboard share: the current token while the 10 s
+    /// rule allows it, a new one when asked, the request built first without a token.
+    @Test func testCallUsesTheCurrentTokenOrANewOneAsAsked() async throws {
         try await withDemo { env in
             let route = try env.route("/demo/healthy")
             let manager = TokenManager(routes: env.config.routes, fetcher: TokenFetcher(transport: env.tokens, timeout: .seconds(5)))
-            let entry = try #require(await manager.entryID(forRoute: route.id))
-            let plan = try BackendCallBuilder.plan(route: route, token: bogusToken())
-
-            let plain = await env.caller().call(plan)
-            #expect(plain.status == 401)
-            #expect(plain.suggestsTokenRefresh)
-            #expect(plain.wwwAuthenticate?.contains(#"error="invalid_token""#) == true)
-
-            let result = await env.caller().callWithRefresh(plan) {
-                await manager.refresh(entry: entry)
-                return await manager.snapshot(entry: entry)?.token
+            defer { Task { await manager.stop() } }
+            let count = { env.demo.tokenRequestCount(clientID: "healthy") }
+            // No token yet: one is fetched for the call.
+            guard case .sent(_, let first, let t1, let fetched1, let attempt1) = await TestCall.run(
+                route: route, options: CallOptions(), tokens: manager, newToken: false, caller: env.caller()) else {
+                Issue.record("expected a sent call"); return
             }
-            #expect(result.isSuccess)
-            #expect(result.firstAttempt?.status == 401)
-            #expect(result.firstAttempt?.tokenMasked == bogusToken().masked)
-            let fresh = try #require(await manager.snapshot(entry: entry)?.token)
-            #expect(result.tokenMasked == fresh.masked)
-            #expect(env.received.suffix(2).map { $0.header("Authorization") } == ["Bearer \(bogusToken().value)", "Bearer \(fresh.value)"])
-            #expect(result.notes.contains { $0.contains("retried") })
+            #expect(first.isSuccess && fetched1 && attempt1 != nil && count() == 1)
+            // The current token while the rule allows it: no request to the token endpoint.
+            guard case .sent(_, let second, let t2, let fetched2, _) = await TestCall.run(
+                route: route, options: CallOptions(), tokens: manager, newToken: false, caller: env.caller()) else {
+                Issue.record("expected a sent call"); return
+            }
+            #expect(second.isSuccess && !fetched2 && t2 == t1 && count() == 1)
+            // A new token when asked (after a rejection): one more request, and it is sent.
+            guard case .sent(let plan, _, let t3, true, _) = await TestCall.run(
+                route: route, options: CallOptions(), tokens: manager, newToken: true, caller: env.caller()) else {
+                Issue.record("expected a call with a new token"); return
+            }
+            #expect(count() == 2 && t3 != t1)
+            #expect(plan.request.headers.first(named: "Authorization") == "Bearer \(t3?.value ?? "")")
+            #expect(env.received.last?.header("Authorization") == "Bearer \(t3?.value ?? "")")
         }
     }
 
-    @Test func refreshFailureKeepsTheRejection() async throws {
+    @Test func testCallThatCannotBeBuiltOrGetsNoTokenSendsNothing() async throws {
         try await withDemo { env in
-            let route = try env.route("/demo/healthy")
-            let plan = try BackendCallBuilder.plan(route: route, token: bogusToken())
-            let result = await env.caller().callWithRefresh(plan) { nil }
-            #expect(result.status == 401)
-            #expect(result.firstAttempt == nil)
-            #expect(result.notes.contains { $0.contains("no new token") })
+            let manager = TokenManager(routes: env.config.routes, fetcher: TokenFetcher(transport: env.tokens, timeout: .seconds(5)))
+            defer { Task { await manager.stop() } }
+            let sentBefore = env.received.count
+            // A placeholder without a value: not sent, and no token fetched for it.
+            let users = try env.route("/demo/users/{id}")
+            guard case .notSent(.missingPlaceholders(let missing)) = await TestCall.run(
+                route: users, options: CallOptions(), tokens: manager, newToken: false, caller: env.caller()) else {
+                Issue.record("expected notSent"); return
+            }
+            #expect(missing.map(\.name) == ["id"])
+            #expect(env.demo.tokenRequestCount(clientID: "healthy") == 0)
+            // A token server that refuses: the backend is not called, the failure says why.
+            let wrong = try env.route("/demo/wrong-secret")
+            guard case .tokenFailed(let draft, let creds, let failure) = await TestCall.run(
+                route: wrong, options: CallOptions(), tokens: manager, newToken: false, caller: env.caller()) else {
+                Issue.record("expected tokenFailed"); return
+            }
+            #expect(creds.clientID == "wrong-secret")
+            #expect(failure?.status == 401 && failure?.error == "invalid_client")
+            #expect(draft.request.headers.first(named: "Authorization") == nil)
+            #expect(env.received.count == sentBefore)
         }
     }
 
@@ -205,9 +225,7 @@ import TokenKit
         try await withDemo { env in
             let route = try env.route("/demo/scoped")
             let token = try await env.token(for: route)
-            let result = await env.caller().callWithRefresh(try BackendCallBuilder.plan(route: route, token: token)) {
-                Issue.record("insufficient_scope must not trigger a refresh"); return nil
-            }
+            let result = await env.caller().call(try BackendCallBuilder.plan(route: route, token: token))
             #expect(result.status == 403)
             #expect(!result.isSuccess)
             #expect(!result.suggestsTokenRefresh)

@@ -1,6 +1,7 @@
+import BackendCall
 import ConfigLint
 import Dashboard
-import DashboardRuntime
+@testable import DashboardRuntime
 import DemoGateway
 import Foundation
 import GatewayConfig
@@ -310,5 +311,45 @@ import TokenKit
         rig.terminal.closeInput()
         try await rig.waitUntilFinished()
         try await rig.quit()
+    }
+}
+
+/// How a test call's result becomes the pane's report (`DashboardCaller.report`): outcomes, the
+/// hops of a redirect, masked headers, the body preview.
+@Suite struct CallReportMappingTests {
+    let spec = CallSpec(callID: 7, routeID: 3)
+    let request = HTTPRequestData(method: "GET", url: "http://a/x", headers: [HTTPHeader("Authorization", "Bearer eyJhbGciOi.secret.sig")], body: [])
+
+    func result(_ outcome: CallResult.Outcome, status: Int? = 200, hops: [BackendCall.Hop] = [], failure: TransportError? = nil,
+                headers: [HTTPHeader] = [], body: String = "") -> CallResult {
+        CallResult(request: request, outcome: outcome, status: status, reason: status.map { _ in "OK" }, headers: headers,
+                   body: Array(body.utf8), truncated: false, bodyLimit: 1 << 20, latency: 0.25, timeToFirstByte: 0.1, hops: hops,
+                   tokenMasked: "eyJhbG…sig", failure: failure, notes: ["a note"])
+    }
+
+    func hop(_ url: String, status: Int?, location: String?) -> BackendCall.Hop {
+        BackendCall.Hop(method: "GET", url: url, requestHeaders: [], sentAuthorization: true, status: status, reason: nil,
+                       location: location, latency: 0.1, timeToFirstByte: nil)
+    }
+
+    @Test func aResponseKeepsStatusBodyAndMaskedHeaders() {
+        let r = DashboardCaller.report(spec, result(.response, headers: [HTTPHeader("Set-Cookie", "session=abcdef123456"), HTTPHeader("Content-Type", "application/json")],
+                                                    body: #"{"a": 1}"#), tokenFetched: true)
+        #expect(r.callID == 7 && r.routeID == 3 && r.outcome == .response && r.status == 200)
+        #expect(r.tokenFetched && r.tokenMasked == "eyJhbG…sig")
+        #expect(r.bodyKind == "json" && r.bodyText.contains("\"a\""))
+        #expect(r.headers.first { $0.name == "Set-Cookie" }?.value != "session=abcdef123456", "cookies are masked")
+        #expect(r.notes == ["a note"] && r.error == nil)
+    }
+
+    @Test func redirectsAndFailuresMapToTheirOutcomes() {
+        let cross = DashboardCaller.report(spec, result(.crossHostRedirect(location: "http://b/y"), status: 302,
+                                                        hops: [hop("http://a/x", status: 302, location: "http://b/y"), hop("http://b/y", status: nil, location: nil)]),
+                                           tokenFetched: false)
+        #expect(cross.outcome == .redirectNotFollowed(location: "http://b/y"))
+        #expect(cross.hops == ["302 GET http://a/x → http://b/y"])
+        #expect(DashboardCaller.report(spec, result(.tooManyRedirects(limit: 5), status: 302), tokenFetched: false).outcome == .tooManyRedirects)
+        let refused = DashboardCaller.report(spec, result(.transportFailure, status: nil, failure: .connectionRefused("a:80")), tokenFetched: false)
+        #expect(refused.outcome == .noResponse && refused.error == "connection refused by a:80")
     }
 }
