@@ -39,7 +39,7 @@ public struct BackendCaller: Sendable {
             let remaining = clock.now.duration(to: deadline)
             guard remaining > .zero else {
                 outcome = .transportFailure
-                failure = .deadlineExceeded(seconds: Self.seconds(timeout))
+                failure = .deadlineExceeded(seconds: timeout.timeInterval)
                 break
             }
             let hopStart = clock.now
@@ -50,18 +50,18 @@ public struct BackendCaller: Sendable {
             do {
                 response = try await transport.send(request, timeout: remaining, bodyLimit: bodyLimit)
             } catch {
-                hop.latency = Self.seconds(hopStart.duration(to: clock.now))
+                hop.latency = hopStart.duration(to: clock.now).timeInterval
                 hops.append(hop)
                 outcome = .transportFailure
                 // The transport only knows the time left for this hop; the operator set the
                 // limit for the whole call.
-                if case .deadlineExceeded = error { failure = .deadlineExceeded(seconds: Self.seconds(timeout)) } else { failure = error }
+                if case .deadlineExceeded = error { failure = .deadlineExceeded(seconds: timeout.timeInterval) } else { failure = error }
                 last = nil
                 break
             }
             hop.status = response.status
             hop.reason = response.reason
-            hop.latency = Self.seconds(hopStart.duration(to: clock.now))
+            hop.latency = hopStart.duration(to: clock.now).timeInterval
             hop.timeToFirstByte = response.timeToFirstByte
             last = response
             lastHopStart = hopStart
@@ -119,11 +119,11 @@ public struct BackendCaller: Sendable {
             }
         }
         var ttfb: TimeInterval?
-        if let t = last?.timeToFirstByte { ttfb = Self.seconds(start.duration(to: lastHopStart)) + t }
+        if let t = last?.timeToFirstByte { ttfb = start.duration(to: lastHopStart).timeInterval + t }
         return CallResult(
             request: BackendCallBuilder.masked(plan.request), outcome: outcome, status: last?.status, reason: last?.reason,
             headers: last?.headers ?? [], body: last?.body ?? [], truncated: last?.truncated ?? false, bodyLimit: bodyLimit,
-            latency: Self.seconds(start.duration(to: end)), timeToFirstByte: ttfb, hops: hops, tokenMasked: plan.tokenMasked,
+            latency: start.duration(to: end).timeInterval, timeToFirstByte: ttfb, hops: hops, tokenMasked: plan.tokenMasked,
             failure: failure, notes: notes, bodySize: bodySize)
     }
 
@@ -195,7 +195,4 @@ public struct BackendCaller: Sendable {
         return out
     }
 
-    static func seconds(_ d: Duration) -> TimeInterval {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
 }

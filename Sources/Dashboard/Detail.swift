@@ -296,8 +296,7 @@ extension DashboardModel {
     }
 
     static func durationText(_ d: Duration) -> String {
-        let c = d.components
-        let ms = c.seconds * 1000 + c.attoseconds / 1_000_000_000_000_000
+        let ms = d.wholeMilliseconds
         if ms % 1000 == 0 { return "\(ms / 1000)s" }
         return "\(ms)ms"
     }

@@ -93,6 +93,7 @@ final class HTTPHandler: ChannelInboundHandler {
         }
     }
 
+    /// (TokenKit's `Duration.wholeNanoseconds`; the demo server does not import the client's modules.)
     static func amount(_ d: Duration) -> TimeAmount {
         let (seconds, attoseconds) = d.components
         return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)

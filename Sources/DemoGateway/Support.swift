@@ -7,10 +7,10 @@ import Foundation
 
 /// A value behind an `NSLock`.
 ///
-/// `Synchronization.Mutex` would do, but it needs macOS 15 and the package declares macOS 13;
-/// `NIOLockedValueBox` lives in `NIOConcurrencyHelpers`, which is not a declared dependency of this
-/// target. Critical sections here are a few dictionary operations, so a plain lock never blocks
-/// an event loop for long.
+/// A class, because the server object and its channel handlers share it by reference. The package
+/// now declares macOS 15, so `Synchronization.Mutex` could hold the value instead of an `NSLock`;
+/// that move is not made yet. Critical sections here are a few dictionary operations, so a plain
+/// lock never blocks an event loop for long.
 final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value

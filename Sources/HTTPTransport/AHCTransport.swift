@@ -33,7 +33,7 @@ public final class AHCTransport: HTTPTransport {
                 debugTrapAfter: Duration? = nil) throws {
         self.debugTrapAfter = debugTrapAfter
         var config = HTTPClient.Configuration()
-        config.timeout.connect = .nanoseconds(connectTimeout.components.seconds * 1_000_000_000 + connectTimeout.components.attoseconds / 1_000_000_000)
+        config.timeout.connect = .nanoseconds(connectTimeout.wholeNanoseconds)
         config.redirectConfiguration = followRedirects ? .follow(max: 10, allowCycles: false) : .disallow
         config.decompression = .disabled
         config.connectionPool.retryConnectionEstablishment = retryConnects
@@ -92,7 +92,7 @@ public final class AHCTransport: HTTPTransport {
             fatalError("tokentop debug hook: a trap inside a background token fetch (TOKENTOP_DEBUG_TRAP_IN_FETCH)")
         }
         #endif
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let seconds = timeout.timeInterval
         let sent = ContinuousClock.now
         let deadline = sent + timeout
         let response: HTTPClientResponse
@@ -103,7 +103,7 @@ public final class AHCTransport: HTTPTransport {
         }
         // `execute` returns as soon as the response head has arrived: that is time to first byte.
         let headAt = sent.duration(to: .now)
-        let ttfb = Double(headAt.components.seconds) + Double(headAt.components.attoseconds) / 1e18
+        let ttfb = headAt.timeInterval
         let status = "\(response.status.code) \(response.status.reasonPhrase)"
         let length = response.headers.first(name: "Content-Length").flatMap { Int($0) }
         // AHC's deadline covers only the head; a server that trickles its body (one byte a
@@ -131,7 +131,7 @@ public final class AHCTransport: HTTPTransport {
                 return (body, false)
             }
             let left = ContinuousClock.now.duration(to: deadline)
-            let nanos = max(0, left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000)
+            let nanos = max(0, left.wholeNanoseconds)
             let expired = ByteCounter()
             let timer = client.eventLoopGroup.next().scheduleTask(in: .nanoseconds(nanos)) {
                 expired.set(1)

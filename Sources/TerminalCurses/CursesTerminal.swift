@@ -18,18 +18,8 @@ import Darwin
 /// `.resize(size)` means: build the next `Screen` at that size. Signals and crashes restore the
 /// terminal by themselves: see `TerminalRestore`.
 ///
-/// Typical loop:
-/// ```swift
-/// let terminal = try CursesTerminal(monochrome: noColor)
-/// defer { terminal.stop() }
-/// var model = ...
-/// while true {
-///     for msg in inbox.drain() { model = update(model, msg) }      // from actors, via a lock
-///     terminal.draw(view(model, terminal.size))
-///     if let key = terminal.readKey(timeoutMs: 250) { ... update(model, .key(key)) ... }
-///     if quit || terminal.inputClosed { break }
-/// }
-/// ```
+/// It implements `TerminalScreen.Terminal`; the loop that drives it is `DashboardRuntime`'s
+/// `UILoop` (the same loop runs on `InMemoryTerminal` in tests).
 public final class CursesTerminal: Terminal {
     /// Fires `readKey` early from other threads (see `TerminalWaker`).
     public let waker: TerminalWaker
@@ -365,6 +355,7 @@ public final class CursesTerminal: Terminal {
             if let deadline {
                 let left = deadline - clock.now
                 if left <= .zero { return nil }
+                // (TokenKit's `Duration.wholeMilliseconds`; the curses module does not import TokenKit.)
                 let ms = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
                 slice = Int(min(max(ms, 1), 250))
             }

@@ -71,7 +71,7 @@ public struct TokenFetcher: Sendable {
         }
         if case .failure(let f) = result { result = .failure(safe(f)) }
         let elapsed = ContinuousClock.now - t0
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.timeInterval
         var failure: TokenFailure?
         if case .failure(let f) = result { failure = f }
         log.append(Exchange(style: style, started: started, duration: seconds, status: status, failure: failure))
