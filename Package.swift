@@ -4,7 +4,7 @@ import PackageDescription
 // Module map (see README "Architecture"):
 //   GatewayConfig  – pure: KrakenD config → [Route] + diagnostics
 //   TokenKit       – pure: token request bytes, response parsing, TokenManager actor
-//   HTTPTransport  – the only networking module for tokens: AsyncHTTPClient behind TokenKit.Transport
+//   AsyncHTTPTransport – the only networking module for tokens: AsyncHTTPClient behind TokenKit.HTTPTransport
 //   ConfigLint     – pure: what the gateway will get wrong with a config (`tokentop lint`)
 //   BackendCall    – test-calling a backend as the gateway would (URL, martian headers, bearer token)
 //   FileLogging    – the `--log-file` writer (swift-log handler; errors reported, never a trap)
@@ -20,7 +20,7 @@ let package = Package(
     products: [
         .executable(name: "tokentop", targets: ["tokentop"]),
         // For the separate benchmark package (Benchmarks/), which measures these modules in process.
-        .library(name: "TokenTopCore", targets: ["GatewayConfig", "TokenKit", "HTTPTransport", "DemoGateway", "Dashboard", "TerminalScreen"]),
+        .library(name: "TokenTopCore", targets: ["GatewayConfig", "TokenKit", "AsyncHTTPTransport", "DemoGateway", "Dashboard", "TerminalScreen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,7 +32,7 @@ let package = Package(
     targets: [
         .target(name: "GatewayConfig"),
         .target(name: "TokenKit", dependencies: ["GatewayConfig"]),
-        .target(name: "HTTPTransport", dependencies: [
+        .target(name: "AsyncHTTPTransport", dependencies: [
             "TokenKit",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -56,31 +56,31 @@ let package = Package(
         // The dashboard between model and terminal: UI loop, messages, effects' tasks, test calls.
         // Runs on curses in the executable and on an in-memory terminal in tests.
         .target(name: "DashboardRuntime", dependencies: [
-            "Dashboard", "TerminalScreen", "TokenKit", "GatewayConfig", "ConfigLint", "BackendCall", "HTTPTransport",
+            "Dashboard", "TerminalScreen", "TokenKit", "GatewayConfig", "ConfigLint", "BackendCall", "AsyncHTTPTransport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "TerminalCurses", dependencies: ["CNCurses", "TerminalScreen"]),
         .executableTarget(name: "tokentop", dependencies: [
-            "GatewayConfig", "TokenKit", "HTTPTransport", "DemoGateway", "Dashboard", "DashboardRuntime", "TerminalScreen", "TerminalCurses", "ConfigLint",
+            "GatewayConfig", "TokenKit", "AsyncHTTPTransport", "DemoGateway", "Dashboard", "DashboardRuntime", "TerminalScreen", "TerminalCurses", "ConfigLint",
             "BackendCall", "FileLogging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
-        .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "HTTPTransport", "DemoGateway", "GatewayConfig", "TestProcess"]),
+        .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "AsyncHTTPTransport", "DemoGateway", "GatewayConfig", "TestProcess"]),
         // The token manager's deterministic simulation (docs/simulation.md): the world and its
         // invariants, and `tokentop-sim`, which SimulationTests runs under nice.
         .target(name: "SimulationHarness", dependencies: ["TokenKit", "GatewayConfig"], path: "Tests/Simulation/Harness"),
         .executableTarget(name: "tokentop-sim", dependencies: ["SimulationHarness"], path: "Tests/Simulation/Runner"),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalScreen", "TokenKit", "GatewayConfig", "ConfigLint"], exclude: ["Golden"]),
         .testTarget(name: "ConfigLintTests", dependencies: ["ConfigLint", "GatewayConfig"]),
-        .testTarget(name: "BackendCallTests", dependencies: ["BackendCall", "TokenKit", "HTTPTransport", "DemoGateway", "GatewayConfig"]),
+        .testTarget(name: "BackendCallTests", dependencies: ["BackendCall", "TokenKit", "AsyncHTTPTransport", "DemoGateway", "GatewayConfig"]),
         .testTarget(name: "FileLoggingTests", dependencies: ["FileLogging"]),
         .testTarget(name: "TerminalScreenTests", dependencies: ["TerminalScreen"]),
         // The dashboard runtime on an in-memory terminal against DemoGateway (keys in, frames out).
         .testTarget(name: "DashboardRuntimeTests", dependencies: [
-            "DashboardRuntime", "Dashboard", "TerminalScreen", "TokenKit", "GatewayConfig", "HTTPTransport", "DemoGateway", "ConfigLint", "BackendCall",
+            "DashboardRuntime", "Dashboard", "TerminalScreen", "TokenKit", "GatewayConfig", "AsyncHTTPTransport", "DemoGateway", "ConfigLint", "BackendCall",
         ]),
         .testTarget(name: "TerminalCursesTests", dependencies: ["TerminalCurses", "CNCurses", "TerminalScreen"]),
         .testTarget(name: "DemoGatewayTests", dependencies: [
@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "FuzzTests", dependencies: ["FuzzHarness"], path: "Tests/FuzzTests/Tests"),
         // The DemoGateway with 200 short-lived credentials, for scripts/soak.sh (docs/soak.md).
         .executableTarget(name: "tokentop-soak-server", dependencies: ["DemoGateway"], path: "scripts/soak-server"),
-        .testTarget(name: "FaultTests", dependencies: ["DemoGateway", "TokenKit", "HTTPTransport", "GatewayConfig", "BackendCall"]),
+        .testTarget(name: "FaultTests", dependencies: ["DemoGateway", "TokenKit", "AsyncHTTPTransport", "GatewayConfig", "BackendCall"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,7 +2,7 @@ import BackendCall
 import Dashboard
 import Foundation
 import GatewayConfig
-import HTTPTransport
+import AsyncHTTPTransport
 import Logging
 import TokenKit
 

@@ -3,7 +3,7 @@ import ConfigLint
 import Dashboard
 import Foundation
 import GatewayConfig
-import HTTPTransport
+import AsyncHTTPTransport
 import Logging
 import TerminalScreen
 import TokenKit

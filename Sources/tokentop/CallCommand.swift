@@ -2,7 +2,7 @@ import ArgumentParser
 import BackendCall
 import Foundation
 import GatewayConfig
-import HTTPTransport
+import AsyncHTTPTransport
 import TokenKit
 
 /// `tokentop call CONFIG ENDPOINT`: one test call of one backend, built as the gateway would build

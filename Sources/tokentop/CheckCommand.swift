@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayConfig
-import HTTPTransport
+import AsyncHTTPTransport
 import TokenKit
 
 struct CheckCommand: AsyncParsableCommand {
@@ -52,19 +52,18 @@ struct NetworkOptions: ParsableArguments {
     /// The one place transports are made, so TLS options (CA file, the config's
     /// allow_insecure_connections) apply to every command alike.
     func tokenTransport(for cfg: GatewayConfiguration) throws -> AHCTransport {
-        // Debug builds only: TOKENTOP_DEBUG_TRAP_IN_FETCH=MS makes the first token fetch trap after MS
-        // milliseconds, so the end-to-end tests can prove a crash in a background task restores
-        // the terminal. Release builds ignore it.
-        var trap: Duration?
-        #if DEBUG
-        trap = ProcessInfo.processInfo.environment["TOKENTOP_DEBUG_TRAP_IN_FETCH"].flatMap(Int.init).map { .milliseconds($0) }
-        #endif
         // retryConnects false: a refused connection or an untrusted certificate fails at once, as
         // in the gateway's Go client, instead of being retried by AHC's pool until the connect
         // timeout (which kept a row "fetching" 2 s per exchange, 4 s per fetch). The manager's
         // backoff does the retrying.
         return try AHCTransport(insecure: cfg.allowInsecureConnections, caFile: caFile, retryConnects: false,
-                                connectionsPerHost: concurrency, debugTrapAfter: trap)
+                                connectionsPerHost: concurrency)
+    }
+
+    /// The token fetcher over `transport` with `--timeout` (and, in debug builds, the trap hook
+    /// of `DebugTrapTransport` when asked for).
+    func fetcher(_ transport: AHCTransport) -> TokenFetcher {
+        TokenFetcher(transport: DebugTrapTransport.wrapping(transport), timeout: duration)
     }
 }
 
@@ -100,7 +99,7 @@ func runCheck(_ cfg: GatewayConfiguration, network: NetworkOptions, json: Bool, 
     let transport = try network.tokenTransport(for: cfg)
     var policy = RefreshPolicy()
     policy.maxConcurrent = network.concurrency
-    let manager = TokenManager(routes: cfg.routes, fetcher: TokenFetcher(transport: transport, timeout: network.duration), policy: policy)
+    let manager = TokenManager(routes: cfg.routes, fetcher: network.fetcher(transport), policy: policy)
     await manager.fetchAllOnce()
     let now = Date()
     let snaps = await manager.snapshot()

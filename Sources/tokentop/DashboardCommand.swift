@@ -7,7 +7,7 @@ import TerminalScreen
 import FileLogging
 import Foundation
 import GatewayConfig
-import HTTPTransport
+import AsyncHTTPTransport
 import Logging
 import TerminalCurses
 import TokenKit
@@ -92,7 +92,7 @@ func runDashboard(_ cfg: GatewayConfiguration, source: ConfigSource, network: Ne
     }
     // --timeout is about token requests (often lowered to fail fast on a hanging IdP); a backend
     // under test gets at least `tokentop call`'s default. Nothing waits on it: the pane counts.
-    let runtime = await DashboardRuntime.make(config: cfg, fetcher: TokenFetcher(transport: transport, timeout: network.duration),
+    let runtime = await DashboardRuntime.make(config: cfg, fetcher: network.fetcher(transport),
                                               policy: policy, backendTransport: backendTransport,
                                               callTimeout: max(network.duration, .seconds(10)), readonly: options.readonly,
                                               monochrome: monochrome, inbox: inbox, logger: logger, lint: lint)

@@ -5,7 +5,7 @@ import Dashboard
 import DemoGateway
 import Foundation
 import GatewayConfig
-import HTTPTransport
+import AsyncHTTPTransport
 import Synchronization
 import TerminalScreen
 import Testing

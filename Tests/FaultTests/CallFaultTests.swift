@@ -2,7 +2,7 @@ import BackendCall
 import DemoGateway
 import Foundation
 import GatewayConfig
-import HTTPTransport
+import AsyncHTTPTransport
 import Testing
 import TokenKit
 

@@ -1,7 +1,7 @@
 import DemoGateway
 import Foundation
 import GatewayConfig
-import HTTPTransport
+import AsyncHTTPTransport
 import Testing
 @testable import TokenKit
 

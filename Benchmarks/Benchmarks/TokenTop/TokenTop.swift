@@ -17,7 +17,7 @@ import TerminalScreen
 import DemoGateway
 import Foundation
 import GatewayConfig
-import HTTPTransport
+import AsyncHTTPTransport
 import TokenKit
 
 /// Models built once in a benchmark's setup (the setup hook is async, the measured closure not).

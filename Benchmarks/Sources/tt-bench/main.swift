@@ -23,7 +23,7 @@ import DemoGateway
 import Dispatch
 import Foundation
 import GatewayConfig
-import HTTPTransport
+import AsyncHTTPTransport
 import TokenKit
 
 func option(_ name: String, _ args: [String], default value: Int) -> Int {

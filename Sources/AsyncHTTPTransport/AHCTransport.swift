@@ -11,10 +11,6 @@ import TokenKit
 public final class AHCTransport: HTTPTransport {
     public let client: HTTPClient
     private let ownsClient: Bool
-    /// Debug builds only: the first request traps (fatalError) after this long. For the end-to-end
-    /// test of "a crash inside a background task restores the terminal"; see docs/faults.md.
-    private let debugTrapAfter: Duration?
-    private static let debugTrapped = Atomic(false)
 
     /// - Parameters:
     ///   - connectTimeout: TCP connect limit (1–2 s keeps a dead server from stalling a row).
@@ -29,9 +25,7 @@ public final class AHCTransport: HTTPTransport {
     ///     has no such limit: give it the fetch concurrency.
     /// - Throws: ``TransportSetupError`` when `caFile` cannot be read or holds no certificate.
     public init(connectTimeout: Duration = .seconds(2), followRedirects: Bool = true, insecure: Bool = false,
-                caFile: String? = nil, retryConnects: Bool = true, connectionsPerHost: Int = 8,
-                debugTrapAfter: Duration? = nil) throws {
-        self.debugTrapAfter = debugTrapAfter
+                caFile: String? = nil, retryConnects: Bool = true, connectionsPerHost: Int = 8) throws {
         var config = HTTPClient.Configuration()
         config.timeout.connect = .nanoseconds(connectTimeout.wholeNanoseconds)
         config.redirectConfiguration = followRedirects ? .follow(max: 10, allowCycles: false) : .disallow
@@ -81,17 +75,6 @@ public final class AHCTransport: HTTPTransport {
             req.body = .bytes(ByteBuffer(bytes: request.body))
         }
         let hostPort = url.host.map { h in url.port.map { "\(h):\($0)" } ?? h } ?? request.url
-        #if DEBUG
-        if let debugTrapAfter {
-            try? await Task.sleep(for: debugTrapAfter)
-            // One trap, like a real crash; the other fetches wait for the end.
-            if Self.debugTrapped.exchange(true, ordering: .relaxed) {
-                try? await Task.sleep(for: .seconds(3600))
-                throw .other("cancelled")
-            }
-            fatalError("tokentop debug hook: a trap inside a background token fetch (TOKENTOP_DEBUG_TRAP_IN_FETCH)")
-        }
-        #endif
         let seconds = timeout.timeInterval
         let sent = ContinuousClock.now
         let deadline = sent + timeout
