@@ -68,7 +68,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
-        .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "AsyncHTTPTransport", "DemoGateway", "GatewayConfig", "TestProcess"]),
+        .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "AsyncHTTPTransport", "DemoGateway", "GatewayConfig", "TestProcess", "Polling"]),
         // The token manager's deterministic simulation (docs/simulation.md): the world and its
         // invariants, and `tokentop-sim`, which SimulationTests runs under nice.
         .target(name: "SimulationHarness", dependencies: ["TokenKit", "GatewayConfig"], path: "Tests/Simulation/Harness"),
@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "TerminalScreenTests", dependencies: ["TerminalScreen"]),
         // The dashboard runtime on an in-memory terminal against DemoGateway (keys in, frames out).
         .testTarget(name: "DashboardRuntimeTests", dependencies: [
-            "DashboardRuntime", "Dashboard", "TerminalScreen", "TokenKit", "GatewayConfig", "AsyncHTTPTransport", "DemoGateway", "ConfigLint", "BackendCall",
+            "DashboardRuntime", "Dashboard", "TerminalScreen", "TokenKit", "GatewayConfig", "AsyncHTTPTransport", "DemoGateway", "ConfigLint", "BackendCall", "Polling",
         ]),
         .testTarget(name: "TerminalCursesTests", dependencies: ["TerminalCurses", "CNCurses", "TerminalScreen"]),
         .testTarget(name: "DemoGatewayTests", dependencies: [
@@ -89,7 +89,9 @@ let package = Package(
         ]),
         // One way to run child processes in tests (no inherited sockets, default signal mask).
         .target(name: "TestProcess", path: "Tests/TestProcess"),
-        .testTarget(name: "EndToEndTests", dependencies: ["DemoGateway", "TestProcess"]),
+        // The one way tests wait for a condition (with a deadline, never a fixed sleep).
+        .target(name: "Polling", path: "Tests/Polling"),
+        .testTarget(name: "EndToEndTests", dependencies: ["DemoGateway", "TestProcess", "Polling"]),
         // The built binary's exit codes and messages for unusable command lines (README "Exit codes").
         .testTarget(name: "CommandLineTests", dependencies: ["TestProcess", "DemoGateway"]),
         // Hostile inputs (docs/fuzzing.md): the corpus of broken configs, and the seeded mutator
@@ -101,7 +103,7 @@ let package = Package(
         .testTarget(name: "FuzzTests", dependencies: ["FuzzHarness"], path: "Tests/FuzzTests/Tests"),
         // The DemoGateway with 200 short-lived credentials, for scripts/soak.sh (docs/soak.md).
         .executableTarget(name: "tokentop-soak-server", dependencies: ["DemoGateway"], path: "scripts/soak-server"),
-        .testTarget(name: "FaultTests", dependencies: ["DemoGateway", "TokenKit", "AsyncHTTPTransport", "GatewayConfig", "BackendCall"]),
+        .testTarget(name: "FaultTests", dependencies: ["DemoGateway", "TokenKit", "AsyncHTTPTransport", "GatewayConfig", "BackendCall", "Polling"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,6 +4,7 @@ import Dashboard
 @testable import DashboardRuntime
 import DemoGateway
 import Foundation
+import Polling
 import GatewayConfig
 import AsyncHTTPTransport
 import Synchronization
@@ -61,17 +62,12 @@ import TokenKit
         /// Polls the screen until `condition` holds (every 20 ms, up to `timeout` seconds) and
         /// returns that screen; fails with the last screen otherwise.
         @discardableResult
-        func waitFor(_ what: String, timeout: Double = 15, _ condition: (String) -> Bool) async throws -> String {
-            let deadline = Date().addingTimeInterval(timeout)
-            while Date() < deadline {
+        func waitFor(_ what: String, timeout: Double = 15, sourceLocation: Testing.SourceLocation = #_sourceLocation,
+                     _ condition: (String) -> Bool) async throws -> String {
+            try await poll(what, timeout: timeout, sourceLocation: sourceLocation, detail: { self.terminal.text }) {
                 let s = terminal.text
-                if condition(s) { return s }
-                try await Task.sleep(for: .milliseconds(20))
+                return condition(s) ? s : nil
             }
-            let s = terminal.text
-            if condition(s) { return s }
-            Issue.record("timed out after \(timeout) s waiting for \(what); the screen:\n\(s)")
-            throw CancellationError()
         }
 
         /// The table line of `endpoint` (as the end-to-end tests find it).
@@ -99,9 +95,7 @@ import TokenKit
         }
 
         func waitUntilFinished(timeout: Double = 10) async throws {
-            let deadline = Date().addingTimeInterval(timeout)
-            while !hasFinished && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            #expect(hasFinished, "the runtime did not return within \(timeout) s of q")
+            try await poll("the runtime to return", timeout: timeout) { hasFinished }
             #expect(terminal.isStopped, "the terminal was not restored")
         }
     }

@@ -1,5 +1,6 @@
 import DemoGateway
 import Foundation
+import Polling
 import Testing
 
 /// The fault matrix and terminal safety, with the real binary in tmux against DemoGateways in this
@@ -228,13 +229,9 @@ import Testing
     /// gone draws nothing more.
     func waitUntilGone(_ pid: pid_t, what: String, timeout: TimeInterval = 10,
                        sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if kill(pid, 0) != 0 && errno == ESRCH { return }
-            try await Task.sleep(for: .milliseconds(50))
+        try await poll("process \(pid) to end after \(what)", timeout: timeout, every: .milliseconds(50), sourceLocation: sourceLocation) {
+            kill(pid, 0) != 0 && errno == ESRCH
         }
-        Issue.record("process \(pid) still running \(timeout)s after \(what)", sourceLocation: sourceLocation)
-        throw TmuxDriver.TimeoutError()
     }
 
     /// The shell's terminal modes are back: line editing and echo (curses ran it raw, no echo).

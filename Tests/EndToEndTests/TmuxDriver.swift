@@ -1,4 +1,5 @@
 import Foundation
+import Polling
 import TestProcess
 import Testing
 
@@ -68,15 +69,11 @@ final class TmuxDriver: @unchecked Sendable {
     @discardableResult
     func waitFor(_ what: String, timeout: TimeInterval = 15, sourceLocation: SourceLocation = #_sourceLocation,
                  _ predicate: (String) -> Bool) async throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
         var screen = ""
-        while Date() < deadline {
+        return try await poll(what, timeout: timeout, every: .milliseconds(100), sourceLocation: sourceLocation, detail: { screen }) {
             screen = try capture()
-            if predicate(screen) { return screen }
-            try await Task.sleep(for: .milliseconds(100))
+            return predicate(screen) ? screen : nil
         }
-        Issue.record("timed out after \(timeout)s waiting for \(what); screen was:\n\(screen)", sourceLocation: sourceLocation)
-        throw TimeoutError()
     }
 
     @discardableResult  // waiting is the point; the screen is there for those who check more

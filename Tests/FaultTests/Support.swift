@@ -2,6 +2,7 @@ import DemoGateway
 import Foundation
 import GatewayConfig
 import AsyncHTTPTransport
+import Polling
 import Testing
 import TokenKit
 
@@ -59,8 +60,10 @@ struct FaultRig {
     }
 }
 
-/// Builds a rig, runs `body`, tears everything down (also when `body` throws).
-func withRig(faultyOptions: DemoGateway.Options = .init(), timeout: Duration = .seconds(2),
+/// Builds a rig, runs `body`, tears everything down (also when `body` throws). Token requests get
+/// 5 s by default: at 2 s a machine loaded by a parallel build turned 429s and non-HTTP answers
+/// into timeouts now and then; the tests about slowness pass 2 s.
+func withRig(faultyOptions: DemoGateway.Options = .init(), timeout: Duration = .seconds(5),
              connectTimeout: Duration = .seconds(3), caFile: String? = nil, insecure: Bool = false,
              policy: RefreshPolicy = fastPolicy(),
              _ body: (FaultRig) async throws -> Void) async throws {
@@ -89,19 +92,11 @@ func withRig(faultyOptions: DemoGateway.Options = .init(), timeout: Duration = .
     try await b.shutdown()
 }
 
-/// Polls `condition` until it holds; records an issue and throws after `timeout` seconds.
+/// `poll` (Tests/Polling) under the name these tests read well with.
 func waitUntil(_ what: String, timeout: TimeInterval = 10, sourceLocation: Testing.SourceLocation = #_sourceLocation,
                _ condition: () async throws -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("timed out after \(timeout) s waiting for \(what)", sourceLocation: sourceLocation)
-    throw WaitTimeout()
+    try await poll(what, timeout: timeout, sourceLocation: sourceLocation, condition)
 }
-
-struct WaitTimeout: Error {}
 
 extension TokenManager {
     func entry(_ id: Int) async throws -> TokenEntrySnapshot {

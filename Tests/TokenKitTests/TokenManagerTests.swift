@@ -1,6 +1,7 @@
 import Foundation
 import GatewayConfig
 import Synchronization
+import Polling
 import Testing
 @testable import TokenKit
 
@@ -191,20 +192,18 @@ func route(_ id: Int, client: String = "c", secret: String = "s", disabled: Bool
         let m = TokenManager(routes: [route(0)], fetcher: TokenFetcher(transport: t, clock: clock))
         let loop = Task { await m.run() }
         defer { loop.cancel() }
-        try await poll { t.count == 1 }
-        try await poll { await m.snapshot()[0].token != nil }
+        try await pollUntil { t.count == 1 }
+        try await pollUntil { await m.snapshot()[0].token != nil }
         clock.advance(by: 20) // expiry − 10 s
-        try await poll { t.count == 2 }
+        try await pollUntil { t.count == 2 }
         loop.cancel()
     }
 }
 
-/// Polls `condition` until it holds or the deadline passes (no fixed sleeps in tests).
-func poll(timeout: Duration = .seconds(5), _ condition: @Sendable () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
+/// `poll` (Tests/Polling) with a `Duration` deadline, for these tests' call sites.
+func pollUntil(timeout: Duration = .seconds(5), sourceLocation: Testing.SourceLocation = #_sourceLocation,
+          _ condition: @Sendable () async -> Bool) async throws {
+    try await poll("the condition", timeout: timeout.timeInterval, every: .milliseconds(10), sourceLocation: sourceLocation) {
+        await condition()
     }
-    Issue.record("condition not met within \(timeout)")
 }
