@@ -180,14 +180,9 @@ extension DashboardModel {
         case .hostPrevious where form.focusedField == .hostChoice, .hostNext where form.focusedField == .hostChoice:
             let n = max(1, route.hosts.count)
             form.hostIndex = (form.hostIndex + (key == .left ? n - 1 : 1)) % n
-        case .deleteCharacter:
-            if form.isTextField, !form.values[form.focus].isEmpty { form.values[form.focus].removeLast() }
-        case .clearField:
-            if form.isTextField { form.values[form.focus] = "" }
         default:
-            if case .char(let c) = key, form.isTextField, !c.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-                form.values[form.focus].append(c)
-            }
+            // ⌫, Ctrl-U and typed characters: the one text-editing rule.
+            if form.isTextField, let text = TextEdit.apply(key, to: form.values[form.focus]) { form.values[form.focus] = text }
         }
         callForm = form
         return []
@@ -202,17 +197,13 @@ extension DashboardModel {
             switch key {
             case .enter: p.filterEditing = false
             case .escape: p.filterEditing = false; p.filter = ""
-            case .backspace, .delete:
-                if p.filter.isEmpty { p.filterEditing = false } else { p.filter.removeLast() }
-            case .ctrl("u"): p.filter = ""
-            case .char(let c):
-                guard !c.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { break }
-                p.filter.append(c)
+            // ⌫ on an empty filter leaves the prompt.
+            case .backspace where p.filter.isEmpty, .delete where p.filter.isEmpty: p.filterEditing = false
             case .up, .mouseWheelUp: p.scroll -= 1
             case .down, .mouseWheelDown: p.scroll += 1
             case .pageUp: p.scroll -= rows
             case .pageDown: p.scroll += rows
-            default: break
+            default: if let text = TextEdit.apply(key, to: p.filter) { p.filter = text }
             }
             if case .char = key { p.scroll = 0 }
             if key == .backspace || key == .delete || key == .ctrl("u") { p.scroll = 0 }

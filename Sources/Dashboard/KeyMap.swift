@@ -186,3 +186,21 @@ enum Viewport {
     /// `offset` clamped so the last page stays full.
     static func clamped(_ offset: Int, lines: Int, rows: Int) -> Int { min(max(0, offset), max(0, lines - rows)) }
 }
+
+/// One editing rule for every text the operator types: the table's filter, the response pane's
+/// filter and the test-call prompt's fields. Typed characters are appended (never control
+/// characters: they would be invisible on screen), ⌫ and Delete remove the last one, Ctrl-U
+/// clears. What Enter and Esc mean is each prompt's own.
+enum TextEdit {
+    /// `text` after `key`, or nil when `key` is not an editing key.
+    static func apply(_ key: Key, to text: String) -> String? {
+        switch key {
+        case .backspace, .delete: return String(text.dropLast())
+        case .ctrl("u"): return ""
+        case .char(let c):
+            guard !c.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return text }
+            return text + String(c)
+        default: return nil
+        }
+    }
+}

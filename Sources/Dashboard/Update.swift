@@ -189,16 +189,12 @@ extension DashboardModel {
         switch key {
         case .enter: filterEditing = false
         case .escape: filterEditing = false; setFilter("")
-        case .backspace, .delete:
-            if filter.isEmpty { filterEditing = false } else { setFilter(String(filter.dropLast())) }
-        case .ctrl("u"): setFilter("")
-        case .char(let c):
-            // Control characters never reach the filter: they would be invisible on screen.
-            guard !c.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { break }
-            setFilter(filter + String(c))
+        // ⌫ on an empty filter leaves the prompt.
+        case .backspace where filter.isEmpty, .delete where filter.isEmpty: filterEditing = false
         case .up, .down, .pageUp, .pageDown, .home, .end, .mouseWheelUp, .mouseWheelDown, .mouseClick:
             _ = moveSelection(key)
-        default: break
+        default:
+            if let text = TextEdit.apply(key, to: filter), text != filter { setFilter(text) }
         }
         return []
     }

@@ -101,4 +101,28 @@ import TerminalScreen
             return m
         }
     }
+
+    /// The table filter, the response filter and a prompt field edit alike (one `TextEdit`):
+    /// characters in, control characters ignored, ⌫ removes one, Ctrl-U clears.
+    @Test func everyTextPromptEditsAlike() {
+        let keys: [Key] = [.char("a"), .char("\u{1b}"), .char("b"), .char("c"), .backspace]
+        #expect(keys.reduce("") { TextEdit.apply($1, to: $0) ?? $0 } == "ab")
+        #expect(TextEdit.apply(.ctrl("u"), to: "ab") == "" && TextEdit.apply(.up, to: "ab") == nil)
+
+        var table = Fixture.model()
+        _ = update(&table, .keys([.char("/")] + keys))
+        #expect(table.filter == "ab")
+
+        var pane = Fixture.model(Size(width: 80, height: 16))
+        let spec = callSpec(update(&pane, .keys([.char("t")])))!
+        _ = update(&pane, .callFinished(Calls.ok(spec)))
+        _ = update(&pane, .keys([.char("/")] + keys))
+        #expect(pane.pane?.filter == "ab")
+
+        var prompt = Fixture.model()
+        select(&prompt, route: 2)  // /invoices/{id}: the prompt asks for {id}
+        #expect(update(&prompt, .keys([.char("t")])).isEmpty && prompt.mode == .callPrompt)
+        _ = update(&prompt, .keys(keys))
+        #expect(prompt.callForm?.values == ["ab"])
+    }
 }
