@@ -181,18 +181,7 @@ extension DashboardModel {
     static func lintRows(for size: Size) -> Int { max(1, size.height - 3) }
 
     mutating func handleLintKey(_ key: Key) -> [Effect] {
-        let rows = Self.lintRows(for: size)
-        guard let action = KeyMap.action(for: key, in: .lint) else { return [] }
-        if let to = Viewport.scrolled(lintScroll, by: action, page: rows) {
-            lintScroll = Viewport.clamped(to, lines: lintLines(width: size.width).count, rows: rows)
-            return []
-        }
-        switch action {
-        case .close: mode = .table
-        case .help: openHelp()
-        default: break
-        }
-        return []
+        handleListPaneKey(key, in: .lint, offset: \.lintScroll, rows: Self.lintRows(for: size)) { $0.lintLines(width: $0.size.width).count }
     }
 
     func drawLint(into screen: inout Screen) {

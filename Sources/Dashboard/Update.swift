@@ -243,10 +243,15 @@ extension DashboardModel {
     }
 
     private mutating func handleEventsKey(_ key: Key) -> [Effect] {
-        let rows = max(1, size.height - 4)
-        guard let action = KeyMap.action(for: key, in: .events) else { return [] }
-        if let to = Viewport.scrolled(eventScroll, by: action, page: rows) {
-            eventScroll = Viewport.clamped(to, lines: events.count, rows: rows)
+        handleListPaneKey(key, in: .events, offset: \.eventScroll, rows: max(1, size.height - 4)) { $0.events.count }
+    }
+
+    /// A read-only list over the table (event log, lint view): scroll, close, help.
+    mutating func handleListPaneKey(_ key: Key, in scope: KeyScope, offset: WritableKeyPath<DashboardModel, Int>, rows: Int,
+                                    lines: (DashboardModel) -> Int) -> [Effect] {
+        guard let action = KeyMap.action(for: key, in: scope) else { return [] }
+        if let to = Viewport.scrolled(self[keyPath: offset], by: action, page: rows) {
+            self[keyPath: offset] = Viewport.clamped(to, lines: lines(self), rows: rows)
             return []
         }
         switch action {
