@@ -28,13 +28,25 @@ import TokenKit
         private let finished = Finished()
         final class Finished: Sendable { let result = Mutex<Result<Void, any Error>?>(nil) }
 
+        /// Token servers besides `demo` (shut down with it).
+        let others: [DemoGateway]
+
+        /// The dashboard on the demo gateway's own config.
         /// - Parameter tokenTimeout: the token requests' deadline (`--timeout`). 5 s: at 1 s, a
         ///   machine loaded by a parallel build failed healthy loopback fetches now and then.
-        init(size: Size = Size(width: 120, height: 40), clock: any TokenClock = SystemClock(),
-             demoOptions: DemoGateway.Options = .init(slowDelay: .milliseconds(500)), tokenTimeout: Duration = .seconds(5),
-             lint: Bool = false) async throws {
-            demo = try await DemoGateway.start(options: demoOptions)
-            let bytes = Array(demo.configJSON().utf8)
+        convenience init(size: Size = Size(width: 120, height: 40), clock: any TokenClock = SystemClock(),
+                         demoOptions: DemoGateway.Options = .init(slowDelay: .milliseconds(500)), tokenTimeout: Duration = .seconds(5),
+                         lint: Bool = false) async throws {
+            let demo = try await DemoGateway.start(options: demoOptions)
+            try await self.init(demo: demo, others: [], config: demo.configJSON(), size: size, clock: clock, tokenTimeout: tokenTimeout, lint: lint)
+        }
+
+        /// The dashboard on `config` (JSON), whose token servers are `demo` and `others`.
+        init(demo: DemoGateway, others: [DemoGateway], config json: String, size: Size = Size(width: 120, height: 40),
+             clock: any TokenClock = SystemClock(), tokenTimeout: Duration = .seconds(5), lint: Bool = false) async throws {
+            self.demo = demo
+            self.others = others
+            let bytes = Array(json.utf8)
             let config = try ConfigLoader.load(bytes: bytes, file: "demo.json")
             // As the executable makes it: a connection per fetch slot (AHC's default pool of 8 made
             // fetches wait for a connection and fail while the hanging row held some).
@@ -92,6 +104,7 @@ import TokenKit
             await tokenTransport.shutdown()
             await backendTransport.shutdown()
             try await demo.shutdown()
+            for o in others { try await o.shutdown() }
         }
 
         func waitUntilFinished(timeout: Double = 10) async throws {
@@ -345,5 +358,110 @@ import TokenKit
         #expect(DashboardCaller.report(spec, result(.tooManyRedirects(limit: 5), status: 302), tokenFetched: false).outcome == .tooManyRedirects)
         let refused = DashboardCaller.report(spec, result(.transportFailure, status: nil, failure: .connectionRefused("a:80")), tokenFetched: false)
         #expect(refused.outcome == .noResponse && refused.error == "connection refused by a:80")
+    }
+}
+
+/// Faults on screen, in process: two token servers, A always healthy, B with the faults (or
+/// gone). Rows: `/ok` → A's healthy client; `/faulty` → B's `/oauth/token` (client `faulty`);
+/// `/second` → B's `/oauth/healthy/token` (client `healthy`). The keys keep working meanwhile,
+/// and every row recovers by itself once B is fixed.
+@Suite struct RuntimeFaultTests {
+    static let faultyPath = "/oauth/token"
+    static let secondPath = "/oauth/healthy/token"
+
+    static func config(a: DemoGateway, b: DemoGateway) -> String {
+        func endpoint(_ path: String, host: String, id: String, secret: String, tokenURL: String) -> String {
+            """
+                {"endpoint": "\(path)", "backend": [{"host": ["\(host)"], "url_pattern": "/api/public",
+                  "extra_config": {"auth/client-credentials": {"client_id": "\(id)", "client_secret": "\(secret)",
+                    "token_url": "\(tokenURL)", "scopes": "read"}}}]}
+            """
+        }
+        return """
+        {"version": 3, "name": "fault rig", "endpoints": [
+        \(endpoint("/ok", host: a.baseURL, id: "healthy", secret: "healthy-secret", tokenURL: a.baseURL + "/oauth/healthy/token")),
+        \(endpoint("/faulty", host: b.baseURL, id: "faulty", secret: "faulty-secret", tokenURL: b.baseURL + faultyPath)),
+        \(endpoint("/second", host: b.baseURL, id: "healthy", secret: "healthy-secret", tokenURL: b.baseURL + secondPath))
+        ]}
+        """
+    }
+
+    /// A and B started; `prepare` breaks B before the dashboard starts.
+    func rig(tokenTimeout: Duration = .seconds(5), _ prepare: (DemoGateway) async throws -> Void) async throws -> (RuntimeTests.Rig, DemoGateway) {
+        let a = try await DemoGateway.start()
+        let b = try await DemoGateway.start()
+        b.registerClient(id: "faulty", secret: "faulty-secret", lifetime: 3600)
+        try await prepare(b)
+        let rig = try await RuntimeTests.Rig(demo: a, others: [b], config: Self.config(a: a, b: b), size: Size(width: 160, height: 30),
+                                             tokenTimeout: tokenTimeout)
+        return (rig, b)
+    }
+
+    func helpStillOpens(_ rig: RuntimeTests.Rig) async throws {
+        rig.terminal.type("?")
+        try await rig.waitFor("help", timeout: 3) { $0.contains("this help") }
+        rig.terminal.type([.escape])
+        try await rig.waitFor("help closed", timeout: 3) { !$0.contains("this help") }
+    }
+
+    @Test func hangingAndTricklingRowsDoNotBlockKeysAndRecover() async throws {
+        let (rig, b) = try await rig(tokenTimeout: .seconds(4)) { b in
+            b.setFault(.hang, path: Self.faultyPath)
+            b.setFault(.trickle, path: Self.secondPath)
+        }
+        // The healthy row is valid while both faulty ones are still fetching, and keys work.
+        try await rig.waitFor("/ok valid, the others fetching") {
+            rig.row($0, "/ok")?.contains("valid") == true && rig.row($0, "/faulty")?.contains("fetching") == true
+                && rig.row($0, "/second")?.contains("fetching") == true
+        }
+        try await helpStillOpens(rig)
+        let failed = try await rig.waitFor("both errors", timeout: 20) {
+            rig.row($0, "/faulty")?.contains("no answer within 4 s (timeout)") == true
+                && rig.row($0, "/second")?.contains("answer cut off by the 4 s timeout") == true
+        }
+        #expect(rig.row(failed, "/ok")?.contains("valid") == true)
+        #expect(rig.demo.tokenRequestCount(clientID: "healthy") == 1)  // never retried
+        b.clearFaults()
+        try await rig.waitFor("recovery without a key press", timeout: 30) {
+            rig.row($0, "/faulty")?.contains("valid") == true && rig.row($0, "/second")?.contains("valid") == true
+        }
+        try await rig.quit()
+    }
+
+    @Test func serverGoesAwayAndComesBackRecoversOnScreen() async throws {
+        let (rig, b) = try await rig { try await $0.pause() }
+        let s = try await rig.waitFor("refused rows", timeout: 20) {
+            rig.row($0, "/faulty")?.contains("connection refused by 127.0.0.1:\(b.port)") == true
+                && rig.row($0, "/ok")?.contains("valid") == true
+        }
+        #expect(rig.row(s, "/faulty")?.contains("failed") == true)
+        try await helpStillOpens(rig)
+        try await b.resume()
+        try await rig.waitFor("both B rows valid again, without a key press", timeout: 40) {
+            rig.row($0, "/faulty")?.contains("valid") == true && rig.row($0, "/second")?.contains("valid") == true
+        }
+        #expect(rig.demo.tokenRequestCount(clientID: "healthy") == 1)
+        try await rig.quit()
+    }
+
+    @Test func rateLimitedRowShowsRetryAfterAndTheNextRetry() async throws {
+        let (rig, b) = try await rig { $0.setFault(.rateLimited(retryAfter: 30), path: Self.faultyPath) }
+        try await rig.waitFor("the 429", timeout: 20) { rig.row($0, "/faulty")?.contains("429 slow_down") == true }
+        rig.terminal.type([.char("j"), .enter])  // rows keep config order: /ok, /faulty, /second
+        let detail = try await rig.waitFor("the detail pane", timeout: 5) { $0.contains("Retry-After") && $0.contains("next retry") }
+        // Honoured: the next retry is about 30 s away, not the 1 s of the first backoff step.
+        let line = try #require(detail.split(separator: "\n").first { $0.contains("next retry") })
+        #expect(line.contains("in 2") || line.contains("in 30s"), "\(line)")
+        #expect(b.tokenRequestCount(clientID: "faulty") == 2)  // one fetch: Basic, then body
+        rig.terminal.type([.ctrl("c")])
+        try await rig.waitUntilFinished()
+        try await rig.quit()
+    }
+
+    @Test func notHTTPAnswerIsAnErrorValueAndTheDashboardKeepsRunning() async throws {
+        let (rig, _) = try await rig { $0.setFault(.notHTTP, path: Self.faultyPath) }
+        try await rig.waitFor("the not-HTTP error", timeout: 20) { rig.row($0, "/faulty")?.contains("the answer is not HTTP") == true }
+        try await helpStillOpens(rig)
+        try await rig.quit()
     }
 }
