@@ -48,8 +48,15 @@ public struct TokenFetcher: Sendable {
         if case .success = first { return FetchResult(result: first, exchanges: exchanges, style: knownStyle ?? .basic) }
         // A request that could not even be built fails the same way in both styles.
         if knownStyle != nil || exchanges.isEmpty { return FetchResult(result: first, exchanges: exchanges, style: nil) }
-        let second = await exchange(c, style: .body, into: &exchanges)
+        var second = await exchange(c, style: .body, into: &exchanges)
         if case .success = second { return FetchResult(result: second, exchanges: exchanges, style: .body) }
+        // The server asked the first request to wait (429/503 with Retry-After) and the second
+        // failed otherwise (a timeout, a reset): the wait still stands, so the failure carries it
+        // and the next attempt honours it. Seen when a loaded machine timed out the second POST.
+        if case .failure(var f) = second, f.retryAfter == nil, case .failure(let earlier) = first, let wait = earlier.retryAfter {
+            f.retryAfter = wait
+            second = .failure(f)
+        }
         return FetchResult(result: second, exchanges: exchanges, style: nil)
     }
 

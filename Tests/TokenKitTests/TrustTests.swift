@@ -120,6 +120,29 @@ final class RuleTransport: HTTPTransport {
         #expect(!f.summary.contains("\n"), "one line: \(f.summary.debugDescription)")
     }
 
+    /// A Retry-After on the first POST (Basic) still stands when the second (body) fails another
+    /// way: the next attempt waits for it. Found by a fresh-clone run on a loaded machine, where
+    /// the second POST timed out and the retry came 0.19 s later instead of after 2 s.
+    @Test func retryAfterOfTheFirstExchangeIsHonouredWhenTheSecondFailsOtherwise() async throws {
+        let clock = ManualClock()
+        let t = RuleTransport { req in
+            if req.headers.first(named: "Authorization") != nil {
+                return HTTPResponseData(status: 429, reason: "Too Many Requests", headers: [HTTPHeader("Retry-After", "30")], body: [])
+            }
+            return HTTPResponseData(status: 500, reason: "Internal Server Error", headers: [], body: Array("oops".utf8))
+        }
+        let m = TokenManager(routes: [route(0)], fetcher: TokenFetcher(transport: t, clock: clock))
+        for task in await m.startDue() { _ = await task.value }
+        let s = try #require(await m.snapshot(entry: 0))
+        #expect(t.requests.count == 2)
+        #expect(s.lastFailure?.status == 500 && s.lastFailure?.retryAfter == "30")
+        let wait = try #require(s.nextRetryAt).timeIntervalSince(clock.now)
+        #expect(wait >= 30, "retried after \(wait) s")
+        clock.advance(by: 29)
+        #expect(await m.startDue().isEmpty)
+        await m.stop()
+    }
+
     /// Item 6: sixteen fetches in flight to one token host all get a connection (AHC's default
     /// pool allows 8; the other 8 failed with "getConnectionFromPoolTimeout").
     ///
