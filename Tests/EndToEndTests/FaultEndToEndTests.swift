@@ -87,10 +87,10 @@ import Testing
     @Test func untrustedCertificateOnScreenAndCAFileFixesIt() async throws {
         try await withRig(bOptions: .init(tls: TLSFiles.trusted)) { rig in
             let tmux = try dashboard(rig)
-            let s = try await tmux.waitFor("the certificate error", timeout: 20) {
-                row($0, "/faulty")?.contains("certificate not trusted") == true
+            // Wait for both: on a loaded machine the TLS failure can show before /ok's token is back.
+            try await tmux.waitFor("the certificate error beside a valid /ok", timeout: 20) {
+                row($0, "/faulty")?.contains("certificate not trusted") == true && row($0, "/ok")?.contains("valid") == true
             }
-            #expect(row(s, "/ok")?.contains("valid") == true)
             try tmux.send(keys: "q")
             _ = try await tmux.waitFor(text: "exit=0")
             tmux.stop()
@@ -102,7 +102,16 @@ import Testing
             // A test call to the HTTPS backend trusts the same CA.
             try trusted.send(keys: "j")
             try trusted.send(keys: "t")
-            let pane = try await trusted.waitFor("the test call's answer", timeout: 15) { $0.contains("Test call · GET /faulty") && $0.contains("200 OK") }
+            var pane = try await trusted.waitFor("the test call's answer", timeout: 15) {
+                $0.contains("Test call · GET /faulty") && ($0.contains("200 OK") || $0.contains("connect timeout"))
+            }
+            if pane.contains("connect timeout") {
+                // A debug build's TLS handshake on a loaded machine (a fresh-clone run beside a
+                // release build) once outlasted the 2 s connect timeout of test calls. The subject
+                // here is the CA, so the call is made once more.
+                try trusted.send(keys: "t")
+                pane = try await trusted.waitFor("the second call's answer", timeout: 15) { $0.contains("200 OK") }
+            }
             #expect(!pane.contains("certificate not trusted"))
         }
     }
