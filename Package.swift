@@ -6,6 +6,8 @@ import PackageDescription
 //   TokenKit       – pure: token request bytes, response parsing, TokenManager actor
 //   AsyncHTTPTransport – the only networking module for tokens: AsyncHTTPClient behind TokenKit.HTTPTransport
 //   ConfigLint     – pure: what the gateway will get wrong with a config (`tokentop lint`)
+//   TokenReport    – pure: token health as `check --json` rows, Prometheus metrics, JSON log lines
+//   TokenExporter  – `tokentop serve` / `--metrics`: the exporter's routes and a small HTTP server (SwiftNIO)
 //   BackendCall    – test-calling a backend as the gateway would (URL, martian headers, bearer token)
 //   FileLogging    – the `--log-file` writer (swift-log handler; errors reported, never a trap)
 //   DemoGateway    – loopback OAuth2 server + protected backends (SwiftNIO), for demo and tests
@@ -28,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),  // LogHandler.log(event:)
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(name: "GatewayConfig"),
@@ -47,6 +50,18 @@ let package = Package(
         ]),
         .target(name: "ConfigLint", dependencies: ["GatewayConfig"]),
         .target(name: "BackendCall", dependencies: ["GatewayConfig", "TokenKit"]),
+        // Pure: token health as reports: `check --json` rows, Prometheus metrics, JSON log lines.
+        .target(name: "TokenReport", dependencies: [
+            "GatewayConfig", "TokenKit", .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+        // `tokentop serve` and `--metrics`: the exporter's routes and its small HTTP server (SwiftNIO).
+        .target(name: "TokenExporter", dependencies: [
+            "GatewayConfig", "TokenKit", "TokenReport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         // `--log-file`: one escaped line per event, write errors reported instead of trapping.
         .target(name: "FileLogging", dependencies: ["TokenKit", .product(name: "Logging", package: "swift-log")]),
         // Screen, cells, styles, keys and the diff planner: what the UI draws and the terminal shows,
@@ -63,7 +78,7 @@ let package = Package(
         .target(name: "TerminalCurses", dependencies: ["CNCurses", "TerminalScreen"]),
         .executableTarget(name: "tokentop", dependencies: [
             "GatewayConfig", "TokenKit", "AsyncHTTPTransport", "DemoGateway", "Dashboard", "DashboardRuntime", "TerminalScreen", "TerminalCurses", "ConfigLint",
-            "BackendCall", "FileLogging",
+            "BackendCall", "FileLogging", "TokenReport", "TokenExporter",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -76,6 +91,11 @@ let package = Package(
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalScreen", "TokenKit", "GatewayConfig", "ConfigLint"], exclude: ["Golden"]),
         .testTarget(name: "ConfigLintTests", dependencies: ["ConfigLint", "GatewayConfig"]),
         .testTarget(name: "BackendCallTests", dependencies: ["BackendCall", "TokenKit", "AsyncHTTPTransport", "DemoGateway", "GatewayConfig"]),
+        .testTarget(name: "TokenReportTests", dependencies: ["TokenReport", "TokenKit", "GatewayConfig"]),
+        // The exporter against DemoGateway over loopback; `promtool` and a real Prometheus.
+        .testTarget(name: "TokenExporterTests", dependencies: [
+            "TokenExporter", "TokenReport", "TokenKit", "GatewayConfig", "AsyncHTTPTransport", "DemoGateway", "TestProcess", "Polling",
+        ]),
         .testTarget(name: "FileLoggingTests", dependencies: ["FileLogging"]),
         .testTarget(name: "TerminalScreenTests", dependencies: ["TerminalScreen"]),
         // The dashboard runtime on an in-memory terminal against DemoGateway (keys in, frames out).

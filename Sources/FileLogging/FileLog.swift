@@ -69,9 +69,21 @@ public final class FileLog: Sendable {
     /// Appends one event. Under the lock, so lines from concurrent tasks never interleave even
     /// when a write is partial.
     public func write(level: Logger.Level, message: String, at date: Date = Date()) {
+        append { s in Self.line(stamp: s.stamp.string(from: date), level: level, message: message) }
+    }
+
+    /// Appends `line` as it is, with a newline: for lines that are one line by construction
+    /// (the JSON lines of `tokentop serve`, whose encoder escapes every control character).
+    public func write(jsonLine line: String) {
+        // Kept to one line even if a caller got that wrong: a log line must never split.
+        let one = line.contains("\n") ? line.replacingOccurrences(of: "\n", with: "\\n") : line
+        append { _ in one }
+    }
+
+    private func append(_ makeLine: (State) -> String) {
         let failure: String? = state.withLock { s in
             guard s.fd >= 0 else { return nil }
-            let bytes = Array((Self.line(stamp: s.stamp.string(from: date), level: level, message: message) + "\n").utf8)
+            let bytes = Array((makeLine(s) + "\n").utf8)
             var done = 0
             while done < bytes.count {
                 let n = bytes[done...].withUnsafeBytes { posixWrite(s.fd, $0.baseAddress, $0.count) }

@@ -200,3 +200,16 @@ public struct GatewayConfiguration: Sendable {
         self.allowInsecureConnections = allowInsecureConnections
     }
 }
+
+extension Route {
+    /// `GET http://host/path` or `GET dns:service/path`.
+    public var backendDescription: String {
+        let host: String
+        switch serviceDiscovery {
+        case .static: host = hosts.first ?? "(no host)"
+        case .dns, .dnsShared: host = "\(serviceDiscovery.rawValue):\(hosts.first ?? "?")"
+        }
+        let more = hosts.count > 1 ? " (+\(hosts.count - 1) hosts)" : ""
+        return "\(method.uppercased()) \(host)\(urlPattern)\(more)"
+    }
+}

@@ -256,8 +256,12 @@ public actor TokenManager {
     public func inFlightCounts() -> InFlightCounts { InFlightCounts(total: running, retries: runningRetries, perTokenURL: runningPerURL) }
 
     /// A stream of changes; ends when the consumer stops iterating.
-    public func subscribe() -> AsyncStream<TokenEvent> {
-        let (stream, cont) = AsyncStream<TokenEvent>.makeStream(bufferingPolicy: .bufferingNewest(1024))
+    /// - Parameter unbounded: keep every event until it is read. A UI only redraws on events and
+    ///   can lose old ones (the default keeps the newest 1,024); a consumer that counts them (the
+    ///   metrics of `tokentop serve`) must not, or a first round of thousands of fetches would be
+    ///   undercounted.
+    public func subscribe(unbounded: Bool = false) -> AsyncStream<TokenEvent> {
+        let (stream, cont) = AsyncStream<TokenEvent>.makeStream(bufferingPolicy: unbounded ? .unbounded : .bufferingNewest(1024))
         let id = nextSubscriber; nextSubscriber += 1
         subscribers[id] = cont
         cont.onTermination = { [weak self] _ in Task { await self?.unsubscribe(id) } }

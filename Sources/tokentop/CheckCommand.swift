@@ -3,6 +3,7 @@ import Foundation
 import GatewayConfig
 import AsyncHTTPTransport
 import TokenKit
+import TokenReport
 
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -67,34 +68,6 @@ struct NetworkOptions: ParsableArguments {
     }
 }
 
-/// One row of `check`.
-struct CheckRow: Encodable {
-    var id: Int
-    var endpoint: String
-    var backend: String
-    var state: String
-    var clientID: String?
-    var expiresIn: Int?
-    var expiresAt: Date?
-    var latencyMs: Int?
-    var authStyle: String?
-    var requests: Int?
-    var sharedWith: [Int]?
-    var token: String?
-    var error: ErrorInfo?
-    struct ErrorInfo: Encodable {
-        var summary: String
-        var message: String
-        var status: Int?
-        var error: String?
-        var errorDescription: String?
-        var errorURI: String?
-        var wwwAuthenticate: String?
-        var retryAfter: String?
-        var bodyPreview: String?
-    }
-}
-
 func runCheck(_ cfg: GatewayConfiguration, network: NetworkOptions, json: Bool, verbose: Bool, strict: Bool = false) async throws -> Int32 {
     let transport = try network.tokenTransport(for: cfg)
     var policy = RefreshPolicy()
@@ -106,40 +79,13 @@ func runCheck(_ cfg: GatewayConfiguration, network: NetworkOptions, json: Bool, 
     let map = await manager.routeEntryMap()
     await transport.shutdown()
 
-    var rows: [CheckRow] = []
-    var failed = false
-    var warned = false
-    for r in cfg.routes {
-        var row = CheckRow(id: r.id, endpoint: "\(r.endpointMethod.uppercased()) \(r.endpoint)", backend: r.backendDescription, state: "")
-        guard let c = r.credentials else { row.state = TokenState.unprotected.rawValue; rows.append(row); continue }
-        row.clientID = c.clientID
-        guard let eid = map[r.id] else { row.state = TokenState.disabled.rawValue; rows.append(row); continue }
-        let s = snaps[eid]
-        // Judge each token when its fetch finished, not when the slowest fetch of the run did:
-        // otherwise a hanging server elsewhere makes a healthy 20 s token look expired.
-        let at = s.attempts.first.map { $0.started.addingTimeInterval($0.duration) } ?? now
-        let state = s.state(at: at, policy: policy)
-        if !state.isHealthy { failed = true }
-        if state.isWarning { warned = true }
-        row.state = state.rawValue
-        row.expiresAt = s.token?.effectiveExpiry
-        row.expiresIn = s.token?.effectiveExpiry.map { Int($0.timeIntervalSince(at).rounded(.down)) }
-        row.latencyMs = s.attempts.first.map { Int(($0.duration * 1000).rounded()) }
-        row.authStyle = s.style?.rawValue
-        row.requests = s.requestCount
-        row.token = s.token?.masked
-        if s.routeIDs.count > 1 { row.sharedWith = s.routeIDs.filter { $0 != r.id } }
-        if let f = s.lastFailure {
-            row.error = .init(summary: f.summary, message: f.message, status: f.status, error: f.error,
-                              errorDescription: f.errorDescription, errorURI: f.errorURI, wwwAuthenticate: f.wwwAuthenticate,
-                              retryAfter: f.retryAfter, bodyPreview: f.bodyPreview.map { String($0.prefix(200)) })
-        }
-        rows.append(row)
-    }
-
+    let report = CheckReport(file: cfg.file, routes: cfg.routes, snapshots: snaps, routeEntry: map, now: now,
+                             policy: policy, judgeAtFetchEnd: true, strict: strict)
+    let rows = report.routes
+    let failed = report.anyFailed
+    let warned = report.warnings
     if json {
-        struct Doc: Encodable { var file: String; var checkedAt: Date; var ok: Bool; var warnings: Bool; var routes: [CheckRow] }
-        print(jsonString(Doc(file: cfg.file, checkedAt: now, ok: !failed && !(strict && warned), warnings: warned, routes: rows)))
+        print(String(decoding: report.json(), as: UTF8.self))
     } else {
         printTable(["ID", "STATE", "ENDPOINT", "BACKEND", "CLIENT", "EXPIRES IN", "LATENCY", "AUTH", "ERROR"], rows.map { r in
             var err = r.error?.summary ?? ""

@@ -51,7 +51,8 @@ struct DemoCommand: AsyncParsableCommand {
 }
 
 extension DemoCommand {
-    /// `tokentop demo --serve [--port P] [--clients N] [--lifetime S] [--slow-delay-ms MS]`: runs
+    /// `tokentop demo --serve [--port P] [--clients N] [--lifetime S] [--slow-delay-ms MS]
+    /// [--write-config FILE]`: runs
     /// only the demo token server, with clients `bench-client-K` / `bench-secret-K` (K < N, as
     /// scripts/gen-config.py writes them) registered on the plain `POST /oauth/token`. Prints
     /// `listening PORT` once bound; on SIGTERM/SIGINT prints `token_requests N` and exits 0.
@@ -63,6 +64,8 @@ extension DemoCommand {
         for k in 0..<max(0, clients) {
             demo.registerClient(id: "bench-client-\(k)", secret: "bench-secret-\(k)", lifetime: lifetime)
         }
+        // The demo's own gateway config, for `tokentop serve` or a dashboard in another process.
+        if let writeConfig { try demo.writeConfig(to: writeConfig) }
         signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
         let (stop, cont) = AsyncStream<Void>.makeStream()

@@ -132,19 +132,6 @@ func jsonString<T: Encodable>(_ value: T) -> String {
     return String(decoding: (try? e.encode(value)) ?? Data("null".utf8), as: UTF8.self)
 }
 
-extension Route {
-    /// `GET http://host/path` or `GET dns:service/path`.
-    var backendDescription: String {
-        let host: String
-        switch serviceDiscovery {
-        case .static: host = hosts.first ?? "(no host)"
-        case .dns, .dnsShared: host = "\(serviceDiscovery.rawValue):\(hosts.first ?? "?")"
-        }
-        let more = hosts.count > 1 ? " (+\(hosts.count - 1) hosts)" : ""
-        return "\(method.uppercased()) \(host)\(urlPattern)\(more)"
-    }
-}
-
 #if canImport(Glibc)
 import Glibc
 #endif

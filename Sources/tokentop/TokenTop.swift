@@ -12,7 +12,7 @@ struct TokenTop: AsyncParsableCommand {
         command line could not be used.
         """,
         version: "0.1.0",
-        subcommands: [DashboardCommand.self, ListCommand.self, CheckCommand.self, CallCommand.self, LintCommand.self, DemoCommand.self],
+        subcommands: [DashboardCommand.self, ListCommand.self, CheckCommand.self, CallCommand.self, LintCommand.self, ServeCommand.self, DemoCommand.self],
         defaultSubcommand: DashboardCommand.self
     )
 

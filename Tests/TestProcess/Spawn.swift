@@ -41,16 +41,26 @@ public func spawnAndWait(_ argv: [String], environment: [String: String] = [:], 
     let base = FileManager.default.temporaryDirectory.appendingPathComponent("tt-spawn-\(UUID().uuidString)").path
     let outPath = base + ".out", errPath = base + ".err"
     defer { unlink(outPath); unlink(errPath) }
+    let pid = try spawnChild(argv, environment: environment, nice: nice, stdoutPath: outPath, stderrPath: keepStderr ? errPath : "/dev/null")
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "(stdout not UTF-8)"
+    let err = keepStderr ? ((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "(stderr not UTF-8)") : ""
+    let exited = (status & 0x7f) == 0
+    return Spawned(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), stdout: out, stderr: err, signalled: !exited)
+}
+
+/// Starts `argv` as ``spawnAndWait(_:environment:nice:keepStderr:)`` does (no inherited
+/// descriptors, default signal mask and handlers, stdin /dev/null) with stdout and stderr going
+/// to the given files, and returns its pid without waiting.
+public func spawnChild(_ argv: [String], environment: [String: String] = [:], nice: Bool = false,
+                       stdoutPath: String, stderrPath: String) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    if keepStderr {
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    } else {
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    }
+    posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     closeInheritedDescriptors(&actions)
 
     var attrs = posix_spawnattr_t()
@@ -75,12 +85,47 @@ public func spawnAndWait(_ argv: [String], environment: [String: String] = [:], 
     var pid: pid_t = 0
     let rc = posix_spawn(&pid, "/usr/bin/env", &actions, &attrs, cArgs, cEnv)
     guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "(stdout not UTF-8)"
-    let err = keepStderr ? ((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "(stderr not UTF-8)") : ""
-    let exited = (status & 0x7f) == 0
-    return Spawned(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), stdout: out, stderr: err, signalled: !exited)
+    return pid
+}
+
+/// A child running in the background (a server under test): stdout and stderr go to files that
+/// can be read while it runs.
+public final class BackgroundProcess: Sendable {
+    public let pid: pid_t
+    public let stdoutPath: String
+    public let stderrPath: String
+
+    public init(_ argv: [String], environment: [String: String] = [:]) throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("tt-bg-\(UUID().uuidString)").path
+        stdoutPath = base + ".out"
+        stderrPath = base + ".err"
+        pid = try spawnChild(argv, environment: environment, stdoutPath: stdoutPath, stderrPath: stderrPath)
+    }
+
+    public var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    public var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// Sends `sig` (SIGTERM by default).
+    public func signal(_ sig: Int32 = SIGTERM) { kill(pid, sig) }
+
+    /// Waits for the exit (off the cooperative pool) and returns its status: exit code, or 128 +
+    /// signal number.
+    public func wait() async throws -> Int32 {
+        let pid = self.pid
+        return try await offPool {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        }
+    }
+
+    /// Ends the process (SIGKILL) if it still runs, reaps it and removes its output files.
+    public func cleanUp() {
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, 0)
+        unlink(stdoutPath); unlink(stderrPath)
+    }
 }
 
 /// Makes the child close every descriptor above stderr: glibc's
