@@ -10,6 +10,8 @@ import GatewayConfig
 import AsyncHTTPTransport
 import Logging
 import TerminalCurses
+import Synchronization
+import TokenExporter
 import TokenKit
 
 struct DashboardOptions: ParsableArguments {
@@ -18,6 +20,13 @@ struct DashboardOptions: ParsableArguments {
     @Flag(help: "Report mouse clicks and the wheel (takes over the terminal's own selection).") var mouse = false
     @Option(help: "Write logs (every token attempt) to this file; nothing is written to the terminal.")
     var logFile: String?
+    @Option(help: ArgumentHelp("Also serve token health for Prometheus on this address while the dashboard runs (the endpoints of `tokentop serve`).",
+                               valueName: "ADDR"))
+    var metrics: String?
+
+    func validate() throws {
+        if let metrics { do { _ = try parseListenAddress(metrics) } catch { throw ValidationError("--metrics: \(error)") } }
+    }
 }
 
 struct DashboardCommand: AsyncParsableCommand {
@@ -83,9 +92,16 @@ func runDashboard(_ cfg: GatewayConfiguration, source: ConfigSource, network: Ne
     // Lint once, off the UI's way: a 10k-backend config takes seconds, and the table must not
     // wait for it. Lint gets the bytes the loader read: the path may be a pipe, a FIFO or
     // /dev/stdin (the terminal!), or a file changed since.
+    // --metrics also exports the finding counts (the exporter is made before the lint runs).
+    let lintExporter = Mutex<MetricsExporter?>(nil)
     let lint: @Sendable () -> [Finding] = {
         let bytes = source.take() ?? []
-        let findings = (try? ConfigLinter.lint(file: cfg.file, bytes: bytes, environment: env, loaded: cfg))?.findings ?? []
+        let result = try? ConfigLinter.lint(file: cfg.file, bytes: bytes, environment: env, loaded: cfg)
+        let findings = result?.findings ?? []
+        if let result, let e = lintExporter.withLock({ $0 }) {
+            let counts = ["error": result.errorCount, "warning": result.warningCount, "info": result.infoCount]
+            Task { await e.setLint(counts) }
+        }
         // Lint's parse tree is gone: hand the freed pages back instead of keeping them mapped.
         releaseFreeMemory()
         return findings
@@ -97,9 +113,29 @@ func runDashboard(_ cfg: GatewayConfiguration, source: ConfigSource, network: Ne
                                               callTimeout: max(network.duration, .seconds(10)), readonly: options.readonly,
                                               monochrome: monochrome, inbox: inbox, logger: logger, lint: lint)
     let tokenCount = await runtime.manager.entryCount
+    // --metrics: the same endpoints as `tokentop serve`, reading the dashboard's own manager.
+    // Bound before curses starts, so a port in use is a plain error, not a broken screen.
+    var exporter: (MetricsExporter, ExporterHTTPServer)?
+    if let metrics = options.metrics {
+        let (host, port) = try parseListenAddress(metrics)
+        let e = await MetricsExporter.start(manager: runtime.manager, config: cfg, lint: nil)
+        lintExporter.withLock { $0 = e }
+        do {
+            exporter = (e, try await e.serve(host: host, port: port))
+        } catch {
+            await transport.shutdown()
+            await backendTransport.shutdown()
+            throw UsageError(message: "--metrics: \(error)")
+        }
+        logger?.info("serving token health on \(exporter!.1.listenAddress)")
+    }
     logger?.info("dashboard started on \(cfg.file): \(cfg.routes.count) routes, \(tokenCount) tokens")
     let mouse = options.mouse
     let outcome = await runtime.run { try CursesTerminal(monochrome: monochrome, mouse: mouse) }
+    if let (e, server) = exporter {
+        await server.shutdown()
+        await e.stop()
+    }
     // Every fetch and test call has ended (the runtime waited for them): the transports can go.
     await transport.shutdown()
     await backendTransport.shutdown()

@@ -1,5 +1,7 @@
 import DemoGateway
 import Foundation
+import Polling
+import TestProcess
 import Testing
 
 /// The real binary, in a real terminal (tmux), against a real DemoGateway started in this test
@@ -65,6 +67,28 @@ import Testing
         }
     }
 
+    /// `--metrics`: the endpoints of `tokentop serve`, read from the dashboard's own token manager
+    /// while it runs, and gone when it quits.
+    @Test func dashboardServesMetricsWhileItRuns() async throws {
+        let port = try freeLoopbackPort()
+        try await withDashboard(extraArgs: "--metrics 127.0.0.1:\(port)") { tmux, _, _ in
+            let url = "http://127.0.0.1:\(port)/metrics"
+            let body = try await poll("the dashboard's /metrics with the wrong-secret failure", timeout: 20) { () -> String? in
+                let r = try spawnAndWait(["curl", "-s", "--max-time", "5", url])
+                let failures = r.stdout.split(separator: "\n").first {
+                    $0.hasPrefix("tokentop_token_fetches_total") && $0.contains(#"client_id="wrong-secret""#) && $0.contains(#"result="failure""#)
+                }
+                return failures.map { !$0.hasSuffix(" 0") } == true ? r.stdout : nil
+            }
+            #expect(body.contains(#"tokentop_token_state{endpoint="/demo/healthy""#))
+            try tmux.send(keys: "q")
+            _ = try await tmux.waitFor(text: "exit=0")
+            try await poll("the port closed after quitting") {
+                try spawnAndWait(["curl", "-s", "--max-time", "2", "-o", "/dev/null", "-w", "%{http_code}", url]).stdout == "000"
+            }
+        }
+    }
+
     @Test func noColorHasNoColourCodes() async throws {
         try await withDashboard(env: ["NO_COLOR": "1"]) { tmux, _, _ in
             let s = try tmux.capture(colors: true)
@@ -97,4 +121,18 @@ import Testing
         #expect(r.out.contains("tokentop check"), "\(r.out)")
         #expect(r.out.contains("needs a terminal"))
     }
+}
+
+/// A free loopback port (bound, read, released: the caller binds it next).
+func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 ? getsockname(fd, $0, &len) : -1 }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
 }
