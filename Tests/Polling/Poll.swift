@@ -24,8 +24,11 @@ public func poll<T>(_ what: String, timeout: TimeInterval = 10, every interval: 
     throw PollTimeout()
 }
 
-/// `poll` for a condition.
+/// `poll` for a condition. It takes `detail` too: without it, a Bool condition given with
+/// `detail:` resolved to the generic `poll` with `T == Bool`, where `false` is a value, and
+/// returned at once without waiting.
 public func poll(_ what: String, timeout: TimeInterval = 10, every interval: Duration = .milliseconds(20),
-                 sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool) async throws {
-    try await poll(what, timeout: timeout, every: interval, sourceLocation: sourceLocation) { try await condition() ? () : nil }
+                 sourceLocation: SourceLocation = #_sourceLocation, detail: () -> String = { "" },
+                 _ condition: () async throws -> Bool) async throws {
+    try await poll(what, timeout: timeout, every: interval, sourceLocation: sourceLocation, detail: detail) { try await condition() ? () : nil }
 }

@@ -34,8 +34,11 @@ func httpGet(_ url: String, method: String = "GET", timeout: Int = 10) async thr
         try demo.writeConfig(to: config)
         // --timeout 3: the demo's `hang` row must not hold readiness for 10 s.
         let serve = try BackgroundProcess([tokentopBinary, "serve", config, "--listen", "127.0.0.1:0", "--timeout", "3"] + extraArgs)
+        // The JSON lines go to stderr, or to --log-file when given.
+        let logFile = extraArgs.firstIndex(of: "--log-file").map { extraArgs[$0 + 1] }
+        let log = { logFile.map { (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "" } ?? serve.stderr }
         let address = try await poll("serve to log its address", timeout: 30, detail: { serve.stderr }) { () -> String? in
-            guard let line = serve.stderr.split(separator: "\n").first(where: { $0.contains("\"serving token health\"") }),
+            guard let line = log().split(separator: "\n").first(where: { $0.contains("\"serving token health\"") }),
                   let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   let listen = obj["listen"] as? String, let port = listen.split(separator: ":").last else { return nil }
             return "http://127.0.0.1:\(port)"
@@ -150,6 +153,22 @@ func httpGet(_ url: String, method: String = "GET", timeout: Int = 10) async thr
         #expect(!serve.stderr.contains("wrong-secret-typo"))
         // The port is closed after the exit.
         #expect(try await httpGet(base + "/healthz", timeout: 2).status == 0)
+        _ = demo
+    }
+
+    @Test func logFileGetsTheJSONLinesInsteadOfStderr() async throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("tt-serve-log-\(UUID().uuidString).jsonl").path
+        defer { unlink(log) }
+        let (demo, serve, base, _) = try await Self.startServe(extraArgs: ["--log-file", log])
+        defer { serve.cleanUp() }
+        try await poll("readyz 200", timeout: 30) { try await httpGet(base + "/readyz").status == 200 }
+        serve.signal(SIGTERM)
+        #expect(try await serve.wait() == 0)
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count >= 25)
+        #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+        #expect(lines.contains { $0.contains("\"token fetched\"") })
+        #expect(!serve.stderr.contains("token fetched"))
         _ = demo
     }
 

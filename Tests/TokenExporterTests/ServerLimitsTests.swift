@@ -98,6 +98,29 @@ final class RawClient {
         await server.shutdown()
     }
 
+    /// A shutdown (SIGTERM in serve) answers the request in progress before it closes, and
+    /// accepts nothing new.
+    @Test func shutdownAnswersTheRequestInProgress() async throws {
+        let server = try await ExporterHTTPServer.start(host: "127.0.0.1", port: 0) { r in
+            try? await Task.sleep(for: .milliseconds(500))
+            return .text(200, "slow \(r.path)")
+        }
+        let port = server.localAddress.port!
+        let client = try RawClient(port: port)
+        client.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        try await poll("the request to be in progress") { server.openConnections == 1 }
+        let stopping = Task { await server.shutdown(grace: .seconds(5)) }
+        var seen = ""
+        try await poll("the answer despite the shutdown", detail: { seen }) {
+            let r = client.read(); seen += r.text
+            return seen.contains("slow /slow") && r.closed
+        }
+        #expect(seen.hasPrefix("HTTP/1.1 200"))
+        #expect(seen.lowercased().contains("connection: close"))
+        await stopping.value
+        #expect(throws: (any Error).self) { try RawClient(port: port) }
+    }
+
     /// The exporter only reads the manager: with every connection slot held by clients that never
     /// finish a request, the token manager goes on fetching, and the next scrape counts it.
     @Test func clientsHoldingEverySlotDoNotStallTheTokenManager() async throws {
