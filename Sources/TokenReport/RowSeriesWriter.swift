@@ -66,30 +66,32 @@ struct RowSeriesWriter {
 
     func write(into out: inout [UInt8], snapshots: [TokenEntrySnapshot], now: Date, policy: RefreshPolicy,
                succeeded: [Int: Int], failed: [Int: Int]) {
-        let snaps: [TokenEntrySnapshot?] = rows.map { r in r.entryID.flatMap { snapshots.indices.contains($0) ? snapshots[$0] : nil } }
-        let states: [TokenState] = snaps.map { $0?.state(at: now, policy: policy) ?? .disabled }
+        // Indices, not copies: copying 5,000 snapshots (each retain of its strings and arrays) was
+        // a third of a 10,000-backend scrape.
+        let index: [Int?] = rows.map { r in r.entryID.flatMap { snapshots.indices.contains($0) ? $0 : nil } }
+        let states: [TokenState] = index.map { i in i.map { snapshots[$0].state(at: now, policy: policy) } ?? .disabled }
         let stateLabels = TokenMetrics.rowStates.map { s -> [UInt8] in Array(",state=\"\(TokenMetrics.stateLabel(s))\"} ".utf8) }
 
         for (k, f) in Self.families.enumerated() {
             out.append(contentsOf: "# HELP \(f.name) \(f.help)\n# TYPE \(f.name) \(f.type)\n".utf8)
             let name = Array(f.name.utf8)
             for (i, row) in rows.enumerated() {
-                let snap = snaps[i]
+                let e = index[i]
                 switch k {
                 case 0:
                     for (j, s) in TokenMetrics.rowStates.enumerated() {
                         out.append(contentsOf: name); out.append(contentsOf: row.labels); out.append(contentsOf: stateLabels[j])
                         out.append(s == states[i] ? UInt8(ascii: "1") : UInt8(ascii: "0")); out.append(UInt8(ascii: "\n"))
                     }
-                case 1: Self.timestamp(&out, name, row.labels, snap?.token?.expiry)
-                case 2: Self.timestamp(&out, name, row.labels, snap?.token?.effectiveExpiry)
-                case 3: Self.timestamp(&out, name, row.labels, snap?.lastSuccessAt)
-                case 4: Self.timestamp(&out, name, row.labels, snap.flatMap { $0.inFlight ? nil : $0.nextFetchAt })
+                case 1: Self.timestamp(&out, name, row.labels, e.flatMap { snapshots[$0].token?.expiry })
+                case 2: Self.timestamp(&out, name, row.labels, e.flatMap { snapshots[$0].token?.effectiveExpiry })
+                case 3: Self.timestamp(&out, name, row.labels, e.flatMap { snapshots[$0].lastSuccessAt })
+                case 4: Self.timestamp(&out, name, row.labels, e.flatMap { snapshots[$0].inFlight ? nil : snapshots[$0].nextFetchAt })
                 case 5:
-                    guard let snap else { continue }
-                    Self.sample(&out, name, row.labels, "", snap.consecutiveFailures)
+                    guard let e else { continue }
+                    Self.sample(&out, name, row.labels, "", snapshots[e].consecutiveFailures)
                 default:
-                    guard let e = row.entryID, snap != nil else { continue }
+                    guard let e else { continue }
                     Self.sample(&out, name, row.labels, ",result=\"success\"", succeeded[e] ?? 0)
                     Self.sample(&out, name, row.labels, ",result=\"failure\"", failed[e] ?? 0)
                 }
