@@ -103,8 +103,9 @@ public final class ExporterHTTPServer: Sendable {
     /// Stops accepting, lets requests in progress get their responses (at most `grace`), closes
     /// every connection and stops the event loop.
     public func shutdown(grace: Duration = .seconds(5)) async {
-        try? await channel.close()
+        // Draining first: a response finishing between the two must already say `connection: close`.
         state.drain()
+        try? await channel.close()
         let deadline = ContinuousClock.now + grace
         while state.count > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))

@@ -82,9 +82,13 @@ public actor MetricsExporter {
     public func setLint(_ counts: [String: Int]) { metrics.setLint(counts) }
 
     /// Stops reading the manager's events (the manager itself is the caller's to stop).
-    public func stop() {
-        consumer?.cancel()
+    /// Call after the manager stopped: the events of fetches it cancelled are still read (and
+    /// logged) before this returns, so nothing is logged after the caller's last line.
+    public func stop() async {
+        let c = consumer
         consumer = nil
+        c?.cancel()
+        await c?.value
     }
 
     /// Answers one request (the server's handler).

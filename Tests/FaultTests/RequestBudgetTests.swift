@@ -57,22 +57,34 @@ import TokenKit
                                    policy: scaledPolicy())
         let runner = Task { await manager.run() }
         defer { runner.cancel() }
-        try await waitUntil("the first token") { await manager.snapshot(entry: 0)?.token != nil }
-        // Broken right after the first success: the refresh falls due while it fails.
-        switch breakage {
-        case .refused: try await server.pause()
-        case .status500: server.setFault(.html500, path: DemoGateway.genericTokenPath)
-        case .unavailable503: server.setFault(.unavailable(retryAfter: Int((30 * scale).rounded(.up))), path: DemoGateway.genericTokenPath)
-        case .invalidClient: server.setFault(.invalidClient, path: DemoGateway.genericTokenPath)
-        case .hang: server.setFault(.hang, path: DemoGateway.genericTokenPath)
-        }
-        let brokeAt = ContinuousClock.now
-        let before = await requests(manager, server, client, breakage)
-        let minute = Duration.milliseconds(Int64(60_000 * scale))
-        var marks: [Int] = []
-        for m in 1...minutes {
-            try await Task.sleep(until: brokeAt + minute * m, clock: .continuous)
-            marks.append(await requests(manager, server, client, breakage) - before)
+        // A test that throws (a wait timed out on a loaded machine) must still shut the client down:
+        // AHC traps in deinit otherwise, and that ended a whole fresh-clone test run.
+        let marks: [Int]
+        do {
+            try await waitUntil("the first token") { await manager.snapshot(entry: 0)?.token != nil }
+            // Broken right after the first success: the refresh falls due while it fails.
+            switch breakage {
+            case .refused: try await server.pause()
+            case .status500: server.setFault(.html500, path: DemoGateway.genericTokenPath)
+            case .unavailable503: server.setFault(.unavailable(retryAfter: Int((30 * scale).rounded(.up))), path: DemoGateway.genericTokenPath)
+            case .invalidClient: server.setFault(.invalidClient, path: DemoGateway.genericTokenPath)
+            case .hang: server.setFault(.hang, path: DemoGateway.genericTokenPath)
+            }
+            let brokeAt = ContinuousClock.now
+            let before = await requests(manager, server, client, breakage)
+            let minute = Duration.milliseconds(Int64(60_000 * scale))
+            var counted: [Int] = []
+            for m in 1...minutes {
+                try await Task.sleep(until: brokeAt + minute * m, clock: .continuous)
+                counted.append(await requests(manager, server, client, breakage) - before)
+            }
+            marks = counted
+        } catch {
+            runner.cancel()
+            await manager.stop()
+            await transport.shutdown()
+            try? await server.shutdown()
+            throw error
         }
         runner.cancel()
         await manager.stop()

@@ -87,7 +87,9 @@ import Testing
         #expect(left.allSatisfy { $0.1 > 3000 && $0.1 <= 3590 }, "\(left)")
         // The wrong-secret row counts failures.
         let failures = try await poll("failures of the wrong-secret row", timeout: 30, every: .milliseconds(250)) { () -> Double? in
-            try await Self.query(api, #"tokentop_token_fetches_total{client_id="wrong-secret",result="failure"}"#).first?.1
+            // Until it is counted: a scrape before the first failure says 0.
+            let v = try await Self.query(api, #"tokentop_token_fetches_total{client_id="wrong-secret",result="failure"}"#).first?.1
+            return v.flatMap { $0 >= 1 ? $0 : nil }
         }
         #expect(failures >= 1)
         // The README's example query: tokens the gateway stops using within 5 minutes. The demo's
